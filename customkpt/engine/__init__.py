@@ -1,0 +1,1 @@
+"""Glue between configs and mmengine's Runner."""

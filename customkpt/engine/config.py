@@ -1,0 +1,42 @@
+"""Config adjustments shared by the train and test tools."""
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import torch
+from mmengine.config import Config, ConfigDict
+
+
+def iter_dataset_cfgs(cfg: Any) -> Iterator[ConfigDict]:
+    """Every dataset config inside ``cfg`` (also those nested in a merge)."""
+    if isinstance(cfg, dict):
+        kind = cfg.get('type')
+        if isinstance(kind, str) and kind.split('.')[-1].endswith('Dataset'):
+            yield cfg
+        for value in cfg.values():
+            yield from iter_dataset_cfgs(value)
+    elif isinstance(cfg, (list, tuple)):
+        for value in cfg:
+            yield from iter_dataset_cfgs(value)
+
+
+def set_skip_invalid(cfg: Config) -> int:
+    """Make every annotation-file dataset drop invalid records; returns how many
+    dataset configs were changed."""
+    changed = 0
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        for ds in iter_dataset_cfgs(cfg.get(key)):
+            if 'ann_file' in ds:
+                ds.skip_invalid = True
+                changed += 1
+    return changed
+
+
+def apply_launcher(cfg: Config) -> None:
+    """Use the gloo backend when a distributed run has no GPU."""
+    if cfg.get('launcher', 'none') == 'none':
+        return
+    env = cfg.setdefault('env_cfg', ConfigDict())
+    dist_cfg = env.setdefault('dist_cfg', ConfigDict(backend='nccl'))
+    if not torch.cuda.is_available():
+        dist_cfg.backend = 'gloo'
