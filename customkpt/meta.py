@@ -183,6 +183,13 @@ class KeypointMeta:
     dataset_name: str = 'custom'
     source: str = field(default='config', repr=False, compare=False)
 
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, KeypointMeta):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
+
+    __hash__ = None  # mutable
+
     def __post_init__(self) -> None:
         self.keypoint_names = [str(n) for n in self.keypoint_names]
         k = self.num_keypoints
@@ -192,6 +199,11 @@ class KeypointMeta:
         self.lower_body_ids = [int(i) for i in self.lower_body_ids]
         if self.sigmas is None:
             self.sigmas = default_sigmas(self.keypoint_names)
+            warnings.warn(
+                f'{self.source}: no OKS sigmas given for {self.keypoint_names}; using '
+                'defaults by part name (COCO values for eyes, ears, wrists, ...; '
+                f'{DEFAULT_SIGMA} otherwise). Set `sigmas` in the metainfo for COCO-style '
+                'AP you can compare with others.', stacklevel=3)
         self.sigmas = np.asarray(self.sigmas, dtype=np.float32).reshape(-1)
         if self.joint_weights is None:
             self.joint_weights = np.ones(k, dtype=np.float32)
@@ -442,12 +454,6 @@ class KeypointMeta:
                     f'{source}: flip_indices {list(cfg["flip_indices"])} disagree with '
                     f'flip_pairs {meta.flip_pairs}')
             return meta
-        if 'sigmas' not in fields:
-            warnings.warn(
-                f'{source}: no OKS sigmas given for {names}; using defaults by part name '
-                '(COCO values for eyes, ears, wrists, ...; 0.067 otherwise). Set `sigmas` '
-                'in the metainfo for COCO-style AP you can compare with others.',
-                stacklevel=2)
         return cls(**fields, source=source)
 
     @classmethod

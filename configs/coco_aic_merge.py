@@ -1,0 +1,63 @@
+# COCO + AI Challenger merged onto COCO's 17 keypoints (the dataset part; the
+# model, schedule and evaluation come with the model configs).
+#
+# AI Challenger's 12 limb points carry COCO's names in
+# `_base_/datasets/aic.py`, so they land on the same COCO points by name; its
+# `head_top` and `neck` are dropped, and COCO's five face points (nose, eyes,
+# ears) stay unannotated (weight 0) on AI Challenger samples.
+#
+# Check the data first:  python tools/check_dataset.py configs/coco_aic_merge.py
+default_scope = 'customkpt'
+
+# ---------------------------------------------------------------- edit these
+# By default the small real samples beside the project (../shared/data);
+# `{{ fileDirname }}` is this config's folder, so the paths work from any
+# working directory. For the full datasets set e.g.
+#   coco_root = 'data/coco/'; coco_ann_file = 'annotations/person_keypoints_train2017.json'
+#   coco_img_prefix = 'train2017/'
+#   aic_root = 'data/aic/'; aic_ann_file = 'annotations/aic_train.json'
+#   aic_img_prefix = 'ai_challenger_keypoint_train_20170909/keypoint_train_images_20170902/'
+samples_root = '{{ fileDirname }}/../../shared/data/mmpose-samples/'
+coco_root = samples_root + 'coco/'
+coco_ann_file = 'test_coco.json'
+coco_img_prefix = ''
+aic_root = samples_root + 'aic/'
+aic_ann_file = 'test_aic.json'
+aic_img_prefix = ''
+sample_ratio = [1.0, 1.0]              # share of each source per epoch: COCO, AIC
+train_size = (192, 256)                # network input (w, h)
+heatmap_size = (48, 64)
+batch_size = 64
+# ----------------------------------------------------------------------------
+
+coco_metainfo = '{{ fileDirname }}/_base_/datasets/coco.py'
+aic_metainfo = '{{ fileDirname }}/_base_/datasets/aic.py'
+codec = dict(type='MSRAHeatmap', input_size=train_size, heatmap_size=heatmap_size, sigma=2.0)
+
+train_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale', padding=1.25),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='RandomHalfBody'),
+    dict(type='RandomBBoxTransform', shift_factor=0.16, shift_prob=0.3,
+         scale_factor=(0.5, 1.5), rotate_factor=80.0, rotate_prob=0.6),
+    dict(type='TopdownAffine', input_size=train_size),
+    dict(type='GenerateTarget', encoder=codec),
+    dict(type='PackPoseInputs'),
+]
+
+train_dataloader = dict(
+    batch_size=batch_size, num_workers=2, persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(
+        type='MergedKeypointDataset',
+        metainfo=coco_metainfo,
+        datasets=[
+            dict(type='CocoKeypointDataset', data_root=coco_root, ann_file=coco_ann_file,
+                 data_prefix=dict(img=coco_img_prefix), metainfo=coco_metainfo),
+            dict(type='CocoKeypointDataset', data_root=aic_root, ann_file=aic_ann_file,
+                 data_prefix=dict(img=aic_img_prefix), metainfo=aic_metainfo),
+        ],
+        mappings=[None, None],         # by name; or {aic_name: coco_name} / [[aic_i, coco_i]]
+        sample_ratio=sample_ratio,
+        pipeline=train_pipeline))

@@ -1,0 +1,321 @@
+"""Top-down dataset over a COCO-keypoint annotation file, for any K.
+
+One sample per person (or animal, or object) instance. The keypoint
+definition comes from the file's category (``keypoints``, ``skeleton``) and
+the config's ``metainfo``, which overrides it.
+
+Two sources of boxes:
+
+* ground truth (training, and evaluation with ground-truth boxes): one sample
+  per annotation; crowd annotations and those with ``area == 0`` are skipped,
+  and during training also instances with no labelled point;
+* a detection file (``bbox_file``, top-down evaluation with a detector): one
+  sample per detection of the keypoint category with ``score >=
+  bbox_score_thr``; keypoints are zeros and ``id`` is the running index of the
+  kept detections.
+
+A missing ``bbox`` is derived from the labelled points: their extent, padded
+on every side by 25% of its longer side (a box that also covers the body
+between and beyond the outermost points), then clipped to the image.
+
+The file is parsed with the standard ``json`` module and numpy (no
+pycocotools index), so a file with 100k annotations loads in seconds.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+from typing import Any, Mapping
+
+import numpy as np
+from mmengine.logging import print_log
+
+from ..meta import KeypointMeta, KeypointMetaError
+from ..registry import DATASETS
+from .base import BaseKeypointDataset
+from .validation import ValidationReport, validate_coco, validate_detections
+
+#: Fraction of the labelled-point extent's longer side added on every side of
+#: a box derived from the points.
+DERIVED_BOX_PADDING = 0.25
+
+
+def xywh_to_xyxy(boxes: np.ndarray) -> np.ndarray:
+    """(N, 4) xywh -> (N, 4) xyxy (float32)."""
+    boxes = np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
+    return np.concatenate([boxes[:, :2], boxes[:, :2] + boxes[:, 2:]], axis=1)
+
+
+def boxes_from_points(keypoints: np.ndarray, visible: np.ndarray,
+                      padding: float = DERIVED_BOX_PADDING) -> np.ndarray:
+    """Boxes around the labelled points.
+
+    Args:
+        keypoints: (N, K, 2) point coordinates.
+        visible: (N, K) bool, True where labelled.
+        padding: fraction of the extent's longer side added on every side.
+
+    Returns:
+        float32 (N, 4) xyxy; NaN rows where an instance has no labelled point.
+    """
+    x, y = keypoints[..., 0], keypoints[..., 1]
+    with np.errstate(invalid='ignore'):
+        x0 = np.where(visible, x, np.inf).min(axis=1)
+        x1 = np.where(visible, x, -np.inf).max(axis=1)
+        y0 = np.where(visible, y, np.inf).min(axis=1)
+        y1 = np.where(visible, y, -np.inf).max(axis=1)
+        pad = padding * np.maximum(x1 - x0, y1 - y0)
+        boxes = np.stack([x0 - pad, y0 - pad, x1 + pad, y1 + pad], axis=1)
+    boxes[~visible.any(axis=1)] = np.nan
+    return boxes.astype(np.float32)
+
+
+def clip_boxes(boxes: np.ndarray, widths: np.ndarray, heights: np.ndarray) -> np.ndarray:
+    """Clip (N, 4) xyxy boxes to [0, width] x [0, height]; a NaN size leaves
+    that upper bound open."""
+    out = np.maximum(boxes, 0)
+    w = np.where(np.isfinite(widths), widths, np.inf)[:, None]
+    h = np.where(np.isfinite(heights), heights, np.inf)[:, None]
+    out[:, 0::2] = np.minimum(out[:, 0::2], w)
+    out[:, 1::2] = np.minimum(out[:, 1::2], h)
+    return out.astype(np.float32)
+
+
+def _image_sizes(images: list[Mapping[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
+    def get(img: Mapping[str, Any], key: str) -> float:
+        v = img.get(key)
+        return float(v) if isinstance(v, (int, float)) and v > 0 else np.nan
+    return (np.array([get(i, 'width') for i in images], dtype=np.float64),
+            np.array([get(i, 'height') for i in images], dtype=np.float64))
+
+
+@DATASETS.register_module()
+class CocoKeypointDataset(BaseKeypointDataset):
+    """COCO-keypoint json, top-down (one sample per instance), any K.
+
+    Args:
+        ann_file: the COCO-keypoint json.
+        bbox_file: a COCO detection-result json (``[{image_id, bbox (xywh),
+            score, category_id}, ...]``); when given, samples are the
+            detections (evaluation only: needs ``test_mode=True``).
+        use_gt_box: ``True`` for ground-truth boxes, ``False`` for the
+            detections of ``bbox_file``; by default ground truth unless a
+            ``bbox_file`` is given.
+        bbox_score_thr: detections scoring below this are ignored.
+        category_id: the category to read when the file has several with
+            keypoints.
+        **kwargs: :class:`BaseKeypointDataset` arguments (``data_root``,
+            ``data_prefix``, ``metainfo``, ``pipeline``, ``test_mode``,
+            ``skip_invalid``, ``check_images``, ...).
+
+    Samples hold ``img_path``, ``img_id``, ``id``, ``category_id``, ``bbox``
+    (1, 4) xyxy, ``bbox_score`` (1,), ``keypoints`` (1, K, 2),
+    ``keypoints_visible`` (1, K), ``area`` (1,), ``iscrowd``,
+    ``num_keypoints``, ``flip_indices`` and ``dataset_name``.
+    """
+
+    def __init__(self, ann_file: str, bbox_file: str | None = None,
+                 use_gt_box: bool | None = None, bbox_score_thr: float = 0.0,
+                 category_id: int | None = None, **kwargs: Any) -> None:
+        if use_gt_box is None:
+            use_gt_box = bbox_file is None
+        if use_gt_box and bbox_file is not None:
+            raise ValueError('use_gt_box=True contradicts bbox_file: drop one of them')
+        if not use_gt_box:
+            if bbox_file is None:
+                raise ValueError('use_gt_box=False needs a bbox_file of detections')
+            if not kwargs.get('test_mode', False):
+                raise ValueError('bbox_file (detected boxes, no keypoints) is for evaluation: '
+                                 'set test_mode=True')
+        self.bbox_file = bbox_file
+        self.use_gt_box = use_gt_box
+        self.bbox_score_thr = float(bbox_score_thr)
+        self.category_id = category_id
+        self.category: dict | None = None
+        super().__init__(ann_file, **kwargs)
+
+    def _join_prefix(self) -> None:
+        super()._join_prefix()
+        if self.bbox_file and not os.path.isabs(self.bbox_file) and self.data_root:
+            self.bbox_file = os.path.join(self.data_root, self.bbox_file)
+
+    # ---------------------------------------------------------------- read
+    def _read_annotations(self) -> tuple[Any, Any]:
+        with open(self.ann_file, encoding='utf-8') as f:
+            data = json.load(f)
+        dets = None
+        if not self.use_gt_box:
+            with open(self.bbox_file, encoding='utf-8') as f:
+                dets = json.load(f)
+        return data, dets
+
+    def _choose_category(self, data: Any) -> dict | None:
+        """The category whose annotations are read (``None``: any)."""
+        cats = [c for c in (data.get('categories') or []) if isinstance(c, Mapping)] \
+            if isinstance(data, Mapping) else []
+        if self.category_id is not None:
+            for c in cats:
+                if c.get('id') == self.category_id:
+                    return dict(c)
+            raise ValueError(f'{self.ann_file}: no category with id {self.category_id}; '
+                             f'categories: {[(c.get("id"), c.get("name")) for c in cats]}')
+        with_points = [c for c in cats if c.get('keypoints')]
+        if len(with_points) == 1:
+            return dict(with_points[0])
+        if len(with_points) > 1:
+            raise ValueError(
+                f'{self.ann_file}: {len(with_points)} categories list keypoints '
+                f'{[(c.get("id"), c.get("name")) for c in with_points]}; choose one with '
+                'category_id=...')
+        if len(cats) == 1:
+            return dict(cats[0])
+        if cats:
+            raise ValueError(f'{self.ann_file}: {len(cats)} categories and none lists keypoints; '
+                             'choose one with category_id=...')
+        return None
+
+    def _resolve_meta(self, raw: tuple[Any, Any]) -> KeypointMeta:
+        data, _ = raw
+        self.category = self._choose_category(data)
+        meta = KeypointMeta.resolve(self.meta_cfg, category=self.category,
+                                    source=f'metainfo of {self.ann_file}')
+        names = (self.category or {}).get('keypoints')
+        if names and len(names) != meta.num_keypoints:
+            raise KeypointMetaError(
+                f'{self.ann_file}: category {self.category.get("name")!r} lists '
+                f'{len(names)} keypoints {names} but the metainfo defines '
+                f'{meta.num_keypoints} {meta.keypoint_names}')
+        return meta
+
+    @property
+    def _cat_id(self) -> Any:
+        return None if self.category is None else self.category.get('id')
+
+    # ------------------------------------------------------------ validate
+    def _validate(self, raw: tuple[Any, Any]) -> ValidationReport:
+        data, dets = raw
+        assert self.meta is not None
+        report = validate_coco(data, self.ann_file, self.img_dir, self.meta.num_keypoints,
+                               category_id=self._cat_id,
+                               check_images=self.check_images if self.use_gt_box else False,
+                               test_mode=self.test_mode)
+        if self.use_gt_box or report.fatal:
+            return report
+        # Samples are detections: their problems decide what is skipped; the
+        # annotation file's problems are still reported (the metric reads it).
+        images = {img['id']: img for img in data['images']
+                  if isinstance(img, Mapping) and img.get('id') is not None}
+        dets_report = validate_detections(dets, self.bbox_file, images, self.img_dir,
+                                          self.check_images)
+        combined = ValidationReport(file=self.bbox_file, num_records=dets_report.num_records,
+                                    bad_records=dets_report.bad_records)
+        combined.merge(report)
+        combined.merge(dets_report)
+        return combined
+
+    # --------------------------------------------------------------- parse
+    def _parse(self, raw: tuple[Any, Any], skip: set[int]) -> list[dict]:
+        data, dets = raw
+        images = {img['id']: img for img in data['images']
+                  if isinstance(img, Mapping) and img.get('id') is not None}
+        if self.use_gt_box:
+            return self._parse_annotations(data['annotations'], images, skip)
+        return self._parse_detections(dets, images, skip)
+
+    def _parse_annotations(self, anns: list[dict], images: Mapping[Any, dict],
+                           skip: set[int]) -> list[dict]:
+        assert self.meta is not None
+        k, cat_id = self.meta.num_keypoints, self._cat_id
+        skipped = dict(crowd=0, zero_area=0, unlabelled=0, empty_box=0)
+        kept: list[dict] = []
+        for pos, ann in enumerate(anns):
+            if pos in skip or (cat_id is not None and ann.get('category_id', cat_id) != cat_id):
+                continue
+            if ann.get('iscrowd', 0):
+                skipped['crowd'] += 1
+            elif ann.get('area') is not None and ann['area'] <= 0:
+                skipped['zero_area'] += 1
+            else:
+                kept.append(ann)
+        n = len(kept)
+        kpts = np.asarray([a['keypoints'] for a in kept], dtype=np.float32).reshape(n, k, 3)
+        visible = kpts[..., 2] > 0
+        xy = np.where(visible[..., None], kpts[..., :2], 0).astype(np.float32)
+        num_labelled = visible.sum(axis=1)
+
+        imgs = [images[a['image_id']] for a in kept]
+        widths, heights = _image_sizes(imgs)
+        has_box = np.array([a.get('bbox') is not None for a in kept], dtype=bool)
+        boxes = np.full((n, 4), np.nan, dtype=np.float32)
+        if has_box.any():
+            boxes[has_box] = xywh_to_xyxy([a['bbox'] for a, b in zip(kept, has_box) if b])
+        if (~has_box).any():
+            boxes[~has_box] = boxes_from_points(xy[~has_box], visible[~has_box])
+        boxes = clip_boxes(boxes, widths, heights)
+        box_area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+        area = np.array([a['area'] if a.get('area') is not None else np.nan for a in kept],
+                        dtype=np.float32).reshape(n)
+        area = np.where(np.isfinite(area), area, box_area).astype(np.float32)
+
+        keep = np.ones(n, dtype=bool)
+        if not self.test_mode:
+            keep &= num_labelled > 0
+            skipped['unlabelled'] = int((~keep).sum())
+        good_box = np.isfinite(box_area) & (box_area > 0)
+        skipped['empty_box'] = int((keep & ~good_box).sum())
+        keep &= good_box
+
+        paths: dict[Any, str] = {}
+        data_list = []
+        for i in np.flatnonzero(keep):
+            ann, img = kept[i], imgs[i]
+            path = paths.get(img['id'])
+            if path is None:
+                path = paths[img['id']] = os.path.join(self.img_dir, img['file_name'])
+            data_list.append(dict(
+                img_path=path,
+                img_id=img['id'], id=ann['id'], category_id=ann.get('category_id', cat_id),
+                bbox=boxes[i:i + 1].copy(), bbox_score=np.ones(1, dtype=np.float32),
+                keypoints=xy[i:i + 1].copy(),
+                keypoints_visible=visible[i:i + 1].astype(np.float32),
+                area=area[i:i + 1].copy(), iscrowd=0, num_keypoints=int(num_labelled[i]),
+                **self._common_fields()))
+        self._log_loaded(len(data_list), skipped)
+        return data_list
+
+    def _parse_detections(self, dets: list[dict], images: Mapping[Any, dict],
+                          skip: set[int]) -> list[dict]:
+        assert self.meta is not None
+        k, cat_id = self.meta.num_keypoints, self._cat_id
+        chosen = [d for pos, d in enumerate(dets) if pos not in skip
+                  and (cat_id is None or d.get('category_id', cat_id) == cat_id)
+                  and d['score'] >= self.bbox_score_thr]
+        n = len(chosen)
+        imgs = [images[d['image_id']] for d in chosen]
+        widths, heights = _image_sizes(imgs)
+        boxes = clip_boxes(xywh_to_xyxy([d['bbox'] for d in chosen]), widths, heights)
+        scores = np.array([d['score'] for d in chosen], dtype=np.float32).reshape(n)
+        data_list = []
+        for i, (det, img) in enumerate(zip(chosen, imgs)):
+            box = boxes[i:i + 1].copy()
+            data_list.append(dict(
+                img_path=os.path.join(self.img_dir, img['file_name']),
+                img_id=img['id'], id=i, category_id=det.get('category_id', cat_id),
+                bbox=box, bbox_score=scores[i:i + 1].copy(),
+                keypoints=np.zeros((1, k, 2), dtype=np.float32),
+                keypoints_visible=np.zeros((1, k), dtype=np.float32),
+                area=((box[:, 2] - box[:, 0]) * (box[:, 3] - box[:, 1])).astype(np.float32),
+                iscrowd=0, num_keypoints=0, **self._common_fields()))
+        print_log(f'{type(self).__name__}: {n} of {len(dets)} detections of {self.bbox_file} '
+                  f'with score >= {self.bbox_score_thr}', logger='current', level=logging.INFO)
+        return data_list
+
+    def _log_loaded(self, n: int, skipped: Mapping[str, int]) -> None:
+        reasons = {'crowd': 'crowd', 'zero_area': 'area 0', 'unlabelled': 'no labelled point',
+                   'empty_box': 'box empty after clipping to the image'}
+        parts = [f'{reasons[key]}: {v}' for key, v in skipped.items() if v]
+        print_log(f'{type(self).__name__}: {n} instances from {self.ann_file}'
+                  + (f' (left out: {", ".join(parts)})' if parts else ''),
+                  logger='current', level=logging.INFO)
+
