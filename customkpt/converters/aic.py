@@ -1,0 +1,171 @@
+"""AI Challenger keypoint annotations -> COCO-keypoint json.
+
+Input: the original AI Challenger annotation json, a list of records::
+
+    {"image_id": "054d9ce9...",            # the image is <image_id>.jpg
+     "keypoint_annotations": {"human1": [x, y, v] * 14, ...},
+     "human_annotations": {"human1": [x1, y1, x2, y2], ...}}
+
+AI Challenger's visibility is 1 = visible, 2 = labelled but occluded,
+3 = not labelled; it becomes COCO's ``v`` 2, 1 and 0 (unlabelled points are
+written ``0, 0, 0``). Coordinates are kept as they are. The human box is
+clipped to the image; a human without one gets a box from its points.
+Humans without any labelled point are skipped.
+
+Images are looked up in ``images_dir`` (default: the json's folder), which
+is the image root; ``file_name`` is ``<image_id>.jpg``. Images keep the
+order of the records, humans the natural order of their keys (``human2``
+before ``human10``). The keypoint names are :data:`AIC_NAMES`, in AI
+Challenger's order, with COCO's spelling for the limb points.
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from .common import (DEFAULT_BBOX_PAD, DEFAULT_MIN_MARGIN, CocoBuilder, ConversionError,
+                     ConversionResult, image_size, make_category, natural_key,
+                     skeleton_from_names)
+
+#: The 14 AI Challenger points, in the dataset's order.
+AIC_NAMES = ['right_shoulder', 'right_elbow', 'right_wrist', 'left_shoulder', 'left_elbow',
+             'left_wrist', 'right_hip', 'right_knee', 'right_ankle', 'left_hip', 'left_knee',
+             'left_ankle', 'head_top', 'neck']
+
+#: Limbs for drawing: arms and legs from the extremities inwards, the neck
+#: joining shoulders and head, and the torso sides.
+AIC_LINKS = [
+    ('right_wrist', 'right_elbow'), ('right_elbow', 'right_shoulder'),
+    ('right_shoulder', 'neck'), ('neck', 'left_shoulder'),
+    ('left_shoulder', 'left_elbow'), ('left_elbow', 'left_wrist'),
+    ('right_ankle', 'right_knee'), ('right_knee', 'right_hip'), ('right_hip', 'left_hip'),
+    ('left_hip', 'left_knee'), ('left_knee', 'left_ankle'), ('head_top', 'neck'),
+    ('right_shoulder', 'right_hip'), ('left_shoulder', 'left_hip'),
+]
+
+#: AI Challenger visibility -> COCO visibility.
+AIC_TO_COCO_VISIBILITY = {1: 2, 2: 1, 3: 0}
+
+
+def _image_file(image_id: str) -> str:
+    return image_id if image_id.lower().endswith(('.jpg', '.jpeg', '.png')) else image_id + '.jpg'
+
+
+def _keypoints(values: Any, where: str) -> np.ndarray:
+    """(14, 3) COCO ``x, y, v`` from an AI Challenger triple list."""
+    k = len(AIC_NAMES)
+    if not isinstance(values, list) or len(values) != 3 * k:
+        got = len(values) if isinstance(values, list) else type(values).__name__
+        raise ConversionError(f'{where}: expected {3 * k} numbers (x, y, v for {k} points), '
+                              f'got {got}')
+    try:
+        arr = np.asarray(values, dtype=np.float64).reshape(k, 3)
+    except (TypeError, ValueError):
+        raise ConversionError(f'{where}: keypoints must be numbers') from None
+    out = np.zeros((k, 3), dtype=np.float64)
+    for j, (x, y, v) in enumerate(arr):
+        if v not in AIC_TO_COCO_VISIBILITY:
+            raise ConversionError(f'{where}: keypoint {j} ({AIC_NAMES[j]}) has visibility {v:g}; '
+                                  'AI Challenger uses 1 (visible), 2 (occluded), 3 (not '
+                                  'labelled)')
+        coco_v = AIC_TO_COCO_VISIBILITY[int(v)]
+        if coco_v:
+            if not (math.isfinite(x) and math.isfinite(y)):
+                raise ConversionError(f'{where}: keypoint {j} ({AIC_NAMES[j]}) is labelled but '
+                                      f'has coordinates {x}, {y}')
+            out[j] = (x, y, coco_v)
+    return out
+
+
+def _box(value: Any, where: str) -> list[float] | None:
+    if value is None:
+        return None
+    try:
+        box = [float(v) for v in value]
+    except (TypeError, ValueError):
+        box = []
+    if len(box) != 4 or not all(math.isfinite(v) for v in box):
+        raise ConversionError(f'{where}: expected a box [x1, y1, x2, y2], got {value!r}')
+    return box
+
+
+def convert_aic(ann_file: str | Path, images_dir: str | Path | None = None,
+                bbox_pad: float = DEFAULT_BBOX_PAD, min_margin: float = DEFAULT_MIN_MARGIN,
+                category_name: str = 'person', progress: bool = True) -> ConversionResult:
+    """Convert an AI Challenger keypoint annotation file.
+
+    Args:
+        ann_file: the annotation json (a list of records).
+        images_dir: the image folder; default: the json's folder.
+        bbox_pad: padding of boxes derived from points (humans without a box).
+        min_margin: smallest box margin in pixels.
+        category_name: category (and dataset) name.
+        progress: show a progress bar.
+
+    Returns:
+        The converted dataset; its image root is ``images_dir``.
+
+    Raises:
+        ConversionError: malformed records (naming the record and human),
+            unknown visibility values, missing images.
+    """
+    ann_file = Path(ann_file)
+    if not ann_file.is_file():
+        raise ConversionError(f'AI Challenger annotation file not found: {ann_file}')
+    root = Path(images_dir) if images_dir is not None else ann_file.parent
+    try:
+        with open(ann_file, encoding='utf-8') as fh:
+            records = json.load(fh)
+    except json.JSONDecodeError as exc:
+        raise ConversionError(f'{ann_file}: invalid json: {exc}') from exc
+    if isinstance(records, dict) and 'annotations' in records:
+        raise ConversionError(f'{ann_file}: this is already a COCO-style file (it has '
+                              '"annotations"); use it directly')
+    if not isinstance(records, list):
+        raise ConversionError(f'{ann_file}: expected a list of AI Challenger records')
+
+    skeleton, _ = skeleton_from_names(AIC_LINKS, AIC_NAMES)
+    category = make_category(category_name, AIC_NAMES, skeleton, supercategory='person',
+                             source='AI Challenger')
+    builder = CocoBuilder(category, bbox_pad=bbox_pad, min_margin=min_margin)
+    seen: dict[str, int] = {}
+    derived = 0
+    for pos, rec in enumerate(tqdm(records, desc='aic', unit='img', disable=not progress)):
+        where = f'{ann_file}: record {pos}'
+        if not isinstance(rec, dict) or not isinstance(rec.get('image_id'), str):
+            raise ConversionError(f'{where}: expected an object with a string "image_id"')
+        image_id = rec['image_id']
+        where += f' (image_id {image_id!r})'
+        if image_id in seen:
+            raise ConversionError(f'{where}: image also annotated by record {seen[image_id]}')
+        seen[image_id] = pos
+        kpt_ann = rec.get('keypoint_annotations')
+        box_ann = rec.get('human_annotations') or {}
+        if not isinstance(kpt_ann, dict) or not isinstance(box_ann, dict):
+            raise ConversionError(f'{where}: "keypoint_annotations" and "human_annotations" '
+                                  'must be objects keyed by human')
+        file_name = _image_file(image_id)
+        try:
+            width, height = image_size(root / file_name)
+        except ConversionError as exc:
+            raise ConversionError(f'{where}: {exc} (set --images-dir to the image '
+                                  'folder)') from None
+        img_id = builder.add_image(file_name, width, height)
+        for human in sorted(kpt_ann, key=natural_key):
+            hwhere = f'{where}, {human}'
+            kpts = _keypoints(kpt_ann[human], hwhere)
+            box = _box(box_ann.get(human), hwhere)
+            derived += box is None and bool((kpts[:, 2] > 0).any())
+            builder.add_instance(img_id, kpts, box_xyxy=box)
+    if derived:
+        builder.note(f'{derived} human(s) without a human_annotations box: box derived '
+                     'from the points')
+    return builder.finish(root, 'aic')
+
+
+__all__ = ['AIC_LINKS', 'AIC_NAMES', 'AIC_TO_COCO_VISIBILITY', 'convert_aic']
