@@ -182,6 +182,7 @@ class KeypointMeta:
     skeleton_colors: list[list[int]] | None = None
     dataset_name: str = 'custom'
     source: str = field(default='config', repr=False, compare=False)
+    sigmas_defaulted: bool = field(default=False, init=False, repr=False, compare=False)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, KeypointMeta):
@@ -199,11 +200,7 @@ class KeypointMeta:
         self.lower_body_ids = [int(i) for i in self.lower_body_ids]
         if self.sigmas is None:
             self.sigmas = default_sigmas(self.keypoint_names)
-            warnings.warn(
-                f'{self.source}: no OKS sigmas given for {self.keypoint_names}; using '
-                'defaults by part name (COCO values for eyes, ears, wrists, ...; '
-                f'{DEFAULT_SIGMA} otherwise). Set `sigmas` in the metainfo for COCO-style '
-                'AP you can compare with others.', stacklevel=3)
+            self.sigmas_defaulted = True
         self.sigmas = np.asarray(self.sigmas, dtype=np.float32).reshape(-1)
         if self.joint_weights is None:
             self.joint_weights = np.ones(k, dtype=np.float32)
@@ -279,6 +276,16 @@ class KeypointMeta:
         if len(self.skeleton_colors) != len(self.skeleton):
             raise KeypointMetaError(
                 f'{src}: skeleton_colors needs {len(self.skeleton)} colours (one per link)')
+
+    def warn_if_sigmas_defaulted(self) -> 'KeypointMeta':
+        """Warn once that OKS sigmas were not given (see :func:`default_sigmas`)."""
+        if self.sigmas_defaulted:
+            warnings.warn(
+                f'{self.source}: no OKS sigmas given for {self.keypoint_names}; using '
+                'defaults by part name (COCO values for eyes, ears, wrists, ...; '
+                f'{DEFAULT_SIGMA} otherwise). Set `sigmas` in the metainfo for COCO-style '
+                'AP you can compare with others.', stacklevel=3)
+        return self
 
     # ------------------------------------------------------------- conversion
     def to_dict(self) -> dict[str, Any]:
@@ -409,7 +416,8 @@ class KeypointMeta:
         if base is not None:
             fields = dict(keypoint_names=base.keypoint_names, skeleton=base.skeleton,
                           flip_pairs=base.flip_pairs, upper_body_ids=base.upper_body_ids,
-                          lower_body_ids=base.lower_body_ids, sigmas=base.sigmas,
+                          lower_body_ids=base.lower_body_ids,
+                          sigmas=None if base.sigmas_defaulted else base.sigmas,
                           joint_weights=base.joint_weights, keypoint_colors=base.keypoint_colors,
                           skeleton_colors=base.skeleton_colors, dataset_name=base.dataset_name)
             source = f'{source} (on top of {base.source})'
@@ -454,7 +462,7 @@ class KeypointMeta:
                     f'{source}: flip_indices {list(cfg["flip_indices"])} disagree with '
                     f'flip_pairs {meta.flip_pairs}')
             return meta
-        return cls(**fields, source=source)
+        return cls(**fields, source=source).warn_if_sigmas_defaulted()
 
     @classmethod
     def resolve(cls, metainfo: Mapping[str, Any] | str | None,
@@ -472,7 +480,7 @@ class KeypointMeta:
             if base is None:
                 raise KeypointMetaError(
                     f'{source}: no keypoint definition in the annotation file or config')
-            return base
+            return base.warn_if_sigmas_defaulted()
         return cls.from_config(metainfo, base=base, source=source)
 
     # ---------------------------------------------------------------- mapping
