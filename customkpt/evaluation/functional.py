@@ -1,0 +1,283 @@
+"""Pure-numpy keypoint evaluation functions.
+
+Notation: ``M`` predicted instances, ``N`` instances (ground truth paired
+one-to-one with predictions), ``K`` keypoints. Coordinates are in image
+pixels.
+
+* :func:`oks` - COCO's object keypoint similarity of predictions to one
+  ground-truth instance.
+* :func:`oks_nms` - greedy non-maximum suppression by OKS between predictions.
+* :func:`rescore_instances` - the instance score that ranks predictions for
+  COCO AP (box score x mean of the confident keypoint scores).
+* :func:`keypoint_errors`, :func:`pck`, :func:`pck_curve`, :func:`auc`,
+  :func:`epe` - PCK-family metrics for top-down predictions paired with their
+  ground truth.
+"""
+from __future__ import annotations
+
+from typing import Sequence, Union
+
+import numpy as np
+
+ArrayLike = Union[np.ndarray, Sequence[float], float]
+
+#: Added to areas so that a zero area does not divide by zero (as COCO does).
+AREA_EPS = float(np.spacing(1))
+
+SCORE_MODES = ('bbox_keypoint', 'bbox', 'keypoint')
+
+
+def oks(gt_kpts: np.ndarray, gt_vis: np.ndarray, gt_area: ArrayLike, pred: np.ndarray,
+        sigmas: ArrayLike) -> np.ndarray:
+    """Object keypoint similarity of ``M`` predictions to one instance.
+
+    For labelled point ``k`` at squared distance ``d2`` from the prediction,
+    the similarity is ``exp(-d2 / (2 * area * (2 * sigma_k) ** 2))`` (COCO's
+    definition: the per-point standard deviation is ``2 sigma_k`` times the
+    object scale ``sqrt(area)``); OKS is its mean over the labelled points.
+
+    Args:
+        gt_kpts: (K, 2) reference keypoints.
+        gt_vis: (K,) visibility; points with ``gt_vis > 0`` count.
+        gt_area: the reference's area (scalar), or (M,) one area per
+            prediction (OKS-NMS uses the mean of the two instances' areas).
+        pred: (M, K, 2) predicted keypoints (a single (K, 2) is accepted).
+        sigmas: (K,) per-keypoint OKS sigmas.
+
+    Returns:
+        (M,) float64 OKS values in [0, 1]; all zeros when ``gt_vis`` labels
+        no point (COCO instead measures such instances against their box and
+        ignores them; this function has no box).
+    """
+    gt_kpts = np.asarray(gt_kpts, dtype=np.float64).reshape(-1, 2)
+    pred = np.asarray(pred, dtype=np.float64)
+    if pred.ndim == 2:
+        pred = pred[None]
+    sigmas = np.asarray(sigmas, dtype=np.float64).reshape(-1)
+    num_kpts = gt_kpts.shape[0]
+    if pred.shape[1:] != (num_kpts, 2) or sigmas.shape[0] != num_kpts:
+        raise ValueError(f'oks: shapes do not agree: gt {gt_kpts.shape}, pred {pred.shape}, '
+                         f'sigmas {sigmas.shape}')
+    vis = np.asarray(gt_vis).reshape(-1) > 0
+    if not vis.any() or pred.shape[0] == 0:
+        return np.zeros(pred.shape[0], dtype=np.float64)
+    area = np.asarray(gt_area, dtype=np.float64).reshape(-1, 1)  # (1, 1) or (M, 1)
+    variances = (2.0 * sigmas) ** 2  # (K,)
+    d2 = ((pred - gt_kpts[None]) ** 2).sum(axis=-1)  # (M, K)
+    e = d2 / variances[None] / (area + AREA_EPS) / 2.0
+    return np.exp(-e[:, vis]).mean(axis=1)
+
+
+def oks_nms(kpts: np.ndarray, scores: np.ndarray, areas: np.ndarray, sigmas: ArrayLike,
+            thr: float = 0.9) -> np.ndarray:
+    """Greedy OKS non-maximum suppression of the poses of one image.
+
+    Poses are visited by decreasing score; each kept pose suppresses every
+    remaining pose whose OKS to it is above ``thr``. OKS between two poses
+    uses all ``K`` points and the mean of the two areas.
+
+    Args:
+        kpts: (M, K, 2) predicted keypoints.
+        scores: (M,) instance scores.
+        areas: (M,) instance areas (pixels^2).
+        sigmas: (K,) OKS sigmas.
+        thr: suppression threshold; a pose with OKS > ``thr`` to a kept one
+            is dropped.
+
+    Returns:
+        (M',) int64 indices of the kept poses, highest score first.
+    """
+    kpts = np.asarray(kpts, dtype=np.float64)
+    scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+    areas = np.asarray(areas, dtype=np.float64).reshape(-1)
+    if kpts.shape[0] == 0:
+        return np.zeros(0, dtype=np.int64)
+    if not (kpts.shape[0] == scores.shape[0] == areas.shape[0]):
+        raise ValueError(f'oks_nms: {kpts.shape[0]} poses, {scores.shape[0]} scores, '
+                         f'{areas.shape[0]} areas')
+    all_vis = np.ones(kpts.shape[1], dtype=bool)
+    order = np.argsort(-scores, kind='stable')
+    keep = []
+    while order.size > 0:
+        top, rest = order[0], order[1:]
+        keep.append(top)
+        if rest.size == 0:
+            break
+        sim = oks(kpts[top], all_vis, (areas[top] + areas[rest]) / 2.0, kpts[rest], sigmas)
+        order = rest[sim <= thr]
+    return np.asarray(keep, dtype=np.int64)
+
+
+def rescore_instances(keypoint_scores: np.ndarray, bbox_scores: np.ndarray | None = None,
+                      mode: str = 'bbox_keypoint', keypoint_score_thr: float = 0.2) -> np.ndarray:
+    """Instance scores used to rank predictions for COCO AP.
+
+    The keypoint part is the mean of the keypoint scores above
+    ``keypoint_score_thr`` (0 when none is above it).
+
+    Args:
+        keypoint_scores: (N, K) keypoint confidences.
+        bbox_scores: (N,) box (detector) scores; ones when None.
+        mode: ``'bbox_keypoint'`` (box score x keypoint part), ``'bbox'``
+            (box score only) or ``'keypoint'`` (keypoint part only).
+        keypoint_score_thr: confidence above which a keypoint counts.
+
+    Returns:
+        (N,) float64 instance scores.
+    """
+    kp = np.asarray(keypoint_scores, dtype=np.float64)
+    kp = kp.reshape(kp.shape[0], -1) if kp.ndim != 2 else kp
+    box = (np.ones(kp.shape[0]) if bbox_scores is None else
+           np.asarray(bbox_scores, dtype=np.float64).reshape(-1))
+    if mode not in SCORE_MODES:
+        raise ValueError(f'score mode must be one of {SCORE_MODES}, got {mode!r}')
+    if mode == 'bbox':
+        return box.copy()
+    valid = kp > keypoint_score_thr
+    count = valid.sum(axis=1)
+    kpt_part = np.where(count > 0, (kp * valid).sum(axis=1) / np.maximum(count, 1), 0.0)
+    return kpt_part if mode == 'keypoint' else box * kpt_part
+
+
+def keypoint_errors(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Euclidean pixel errors of paired keypoints.
+
+    Args:
+        pred: (N, K, 2) predictions.
+        gt: (N, K, 2) ground truth.
+        mask: (N, K) bool, True where the ground truth is labelled.
+
+    Returns:
+        (N, K) float64 errors; NaN where ``mask`` is False.
+    """
+    pred = np.asarray(pred, dtype=np.float64)
+    gt = np.asarray(gt, dtype=np.float64)
+    if pred.shape != gt.shape or pred.ndim != 3 or pred.shape[-1] != 2:
+        raise ValueError(f'pred {pred.shape} and gt {gt.shape} must both be (N, K, 2)')
+    err = np.linalg.norm(pred - gt, axis=-1)
+    return np.where(np.asarray(mask, dtype=bool), err, np.nan)
+
+
+def _normalised(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray,
+                norm: np.ndarray) -> np.ndarray:
+    """(N, K) errors divided by the per-instance ``norm`` (N,); NaN where the
+    point is unlabelled or the norm is not positive."""
+    err = keypoint_errors(pred, gt, mask)
+    norm = np.asarray(norm, dtype=np.float64).reshape(-1)
+    if norm.shape[0] != err.shape[0]:
+        raise ValueError(f'norm has {norm.shape[0]} entries for {err.shape[0]} instances')
+    ok = np.isfinite(norm) & (norm > 0)
+    with np.errstate(invalid='ignore', divide='ignore'):
+        out = err / np.where(ok, norm, 1.0)[:, None]
+    out[~ok] = np.nan
+    return out
+
+
+def pck(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray, norm: np.ndarray,
+        thr: float) -> tuple[np.ndarray, float, int]:
+    """Percentage of correct keypoints.
+
+    A labelled point is correct when ``error < thr * norm`` (strict). Points
+    whose instance has a non-positive or non-finite norm do not count.
+
+    Args:
+        pred: (N, K, 2) predictions.
+        gt: (N, K, 2) ground truth.
+        mask: (N, K) bool, True where the ground truth is labelled.
+        norm: (N,) per-instance normaliser in pixels.
+        thr: threshold as a fraction of the normaliser.
+
+    Returns:
+        ``(per_keypoint, overall, count)``: (K,) fraction correct per
+        keypoint (NaN for a keypoint with no counted point), the fraction
+        over all counted points pooled (NaN when there are none), and the
+        number of counted points.
+    """
+    d = _normalised(pred, gt, mask, norm)
+    counted = ~np.isnan(d)
+    correct = counted & (np.nan_to_num(d, nan=np.inf) < thr)
+    per_n = counted.sum(axis=0)
+    with np.errstate(invalid='ignore', divide='ignore'):
+        per_kpt = np.where(per_n > 0, correct.sum(axis=0) / np.maximum(per_n, 1), np.nan)
+    total = int(counted.sum())
+    overall = float(correct.sum() / total) if total else float('nan')
+    return per_kpt, overall, total
+
+
+def auc_thresholds(max_thr: float = 0.5, num_thrs: int = 50) -> np.ndarray:
+    """The normalised thresholds at which :func:`auc` samples PCK.
+
+    Returns:
+        (num_thrs,) ``max_thr * i / num_thrs`` for ``i = 1 .. num_thrs``
+        (0.01, 0.02, ..., 0.5 by default).
+    """
+    if max_thr <= 0 or num_thrs < 1:
+        raise ValueError(f'need max_thr > 0 and num_thrs >= 1, got {max_thr}, {num_thrs}')
+    return max_thr * np.arange(1, num_thrs + 1, dtype=np.float64) / num_thrs
+
+
+def pck_curve(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray, norm: np.ndarray,
+              thrs: np.ndarray) -> np.ndarray:
+    """Pooled PCK at each threshold of ``thrs``.
+
+    Returns:
+        (T,) float64 fractions (NaN when no point counts).
+    """
+    d = _normalised(pred, gt, mask, norm)
+    d = d[~np.isnan(d)]
+    if d.size == 0:
+        return np.full(len(thrs), np.nan)
+    d = np.sort(d)
+    # number of errors strictly below each threshold
+    return np.searchsorted(d, np.asarray(thrs, dtype=np.float64), side='left') / d.size
+
+
+def auc(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray, norm: np.ndarray,
+        max_thr: float = 0.5, num_thrs: int = 50) -> float:
+    """Area under the PCK curve over normalised thresholds ``[0, max_thr]``,
+    divided by ``max_thr`` (so it lies in [0, 1]).
+
+    Computed as the mean of the pooled PCK at the ``num_thrs`` thresholds of
+    :func:`auc_thresholds` (a right Riemann sum): a perfect prediction scores
+    exactly 1.
+
+    Args:
+        pred, gt, mask, norm: as for :func:`pck`.
+        max_thr: the largest normalised threshold.
+        num_thrs: how many equally spaced thresholds.
+
+    Returns:
+        The AUC; NaN when no point counts.
+    """
+    curve = pck_curve(pred, gt, mask, norm, auc_thresholds(max_thr, num_thrs))
+    return float(np.mean(curve))
+
+
+def epe(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, float]:
+    """End-point error: mean Euclidean distance in pixels over labelled points.
+
+    Args:
+        pred: (N, K, 2) predictions.
+        gt: (N, K, 2) ground truth.
+        mask: (N, K) bool, True where the ground truth is labelled.
+
+    Returns:
+        ``(per_keypoint, overall)``: (K,) mean error per keypoint (NaN where
+        a keypoint is never labelled) and the mean over all labelled points
+        (NaN when there are none).
+    """
+    err = keypoint_errors(pred, gt, mask)
+    counted = ~np.isnan(err)
+    per_n = counted.sum(axis=0)
+    sums = np.nansum(err, axis=0)
+    with np.errstate(invalid='ignore', divide='ignore'):
+        per_kpt = np.where(per_n > 0, sums / np.maximum(per_n, 1), np.nan)
+    total = int(counted.sum())
+    overall = float(np.nansum(err) / total) if total else float('nan')
+    return per_kpt, overall
+
+
+__all__ = [
+    'oks', 'oks_nms', 'rescore_instances', 'keypoint_errors', 'pck', 'pck_curve', 'auc',
+    'auc_thresholds', 'epe', 'SCORE_MODES'
+]
