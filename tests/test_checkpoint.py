@@ -9,6 +9,7 @@ import torch.nn as nn
 from mmengine.evaluator import BaseMetric
 from mmengine.hooks import Hook
 from mmengine.model import BaseModel
+from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint
 
@@ -62,6 +63,7 @@ class _StopAfterFirstEpoch(Hook):
 
 def _runner(work_dir, max_epochs, **kwargs):
     torch.manual_seed(0)  # the model is built before the Runner seeds
+    init_default_scope('mmengine')  # a plain mmengine project, no customkpt config
     return Runner(
         model=_Line(), work_dir=str(work_dir), experiment_name=f'x{max_epochs}{len(kwargs)}',
         train_dataloader=dict(dataset=_Points(), batch_size=4, num_workers=0,
