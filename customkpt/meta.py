@@ -277,6 +277,14 @@ class KeypointMeta:
             raise KeypointMetaError(
                 f'{src}: skeleton_colors needs {len(self.skeleton)} colours (one per link)')
 
+    def sample_fields(self) -> dict[str, Any]:
+        """What every training sample carries from the definition, for the
+        transforms: flip indices, body halves and joint weights."""
+        return dict(flip_indices=self.flip_indices, dataset_name=self.dataset_name,
+                    upper_body_ids=list(self.upper_body_ids),
+                    lower_body_ids=list(self.lower_body_ids),
+                    dataset_keypoint_weights=self.joint_weights.copy())
+
     def warn_if_sigmas_defaulted(self) -> 'KeypointMeta':
         """Warn once that OKS sigmas were not given (see :func:`default_sigmas`)."""
         if self.sigmas_defaulted:

@@ -246,3 +246,12 @@ def test_index_map_from_by_name_rename_and_errors():
         target.index_map_from(source, {'nose': 'head'})
     with pytest.raises(KeypointMetaError, match='unknown points'):
         target.index_map_from(source, {'snout': 'nose'})
+
+
+def test_sample_fields_carry_flip_halves_and_weights():
+    meta = KeypointMeta(['nose', 'l_hip', 'r_hip'], flip_pairs=[[1, 2]], upper_body_ids=[0],
+                        lower_body_ids=[1, 2], sigmas=[0.1] * 3, joint_weights=[1, 2, 2])
+    f = meta.sample_fields()
+    assert f['flip_indices'] == [0, 2, 1]
+    assert f['upper_body_ids'] == [0] and f['lower_body_ids'] == [1, 2]
+    np.testing.assert_array_equal(f['dataset_keypoint_weights'], [1, 2, 2])

@@ -171,8 +171,7 @@ class BaseKeypointDataset(BaseDataset):
     def _common_fields(self) -> dict[str, Any]:
         """Keys every sample carries, from the definition (a fresh dict)."""
         assert self.meta is not None
-        return dict(flip_indices=list(self.meta.flip_indices),
-                    dataset_name=self.meta.dataset_name)
+        return self.meta.sample_fields()
 
     # --------------------------------------------------- format-specific
     @abstractmethod

@@ -192,7 +192,6 @@ class MergedKeypointDataset(BaseDataset):
     def load_data_list(self) -> list[dict]:
         """Build each source, map its samples, concatenate."""
         data_list: list[dict] = []
-        flip_indices = list(self.meta.flip_indices)
         self.source_metas, self.index_maps = [], []
         for i, cfg in enumerate(self.dataset_cfgs):
             dataset = self._build_source(cfg)
@@ -214,8 +213,7 @@ class MergedKeypointDataset(BaseDataset):
                 if not self.test_mode and not sample['keypoints_visible'].any():
                     unlabelled += 1
                     continue
-                sample['flip_indices'] = list(flip_indices)
-                sample['dataset_name'] = self.meta.dataset_name
+                sample.update(self.meta.sample_fields())
                 data_list.append(sample)
             used = set(index_map[index_map >= 0].tolist())
             dropped = [n for s, n in enumerate(source.keypoint_names) if s not in used]

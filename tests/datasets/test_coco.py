@@ -207,6 +207,11 @@ def test_real_coco_sample(samples):
         assert s['img_path'].endswith(f'{s["img_id"]:012d}.jpg')
     assert ds.metainfo['flip_indices'][:3] == [0, 2, 1]
     assert ds.get_data_info(0)['dataset_name'] == 'coco'
+    # Body halves and joint weights reach the samples (half-body augmentation,
+    # weighted targets).
+    s = ds.get_data_info(0)
+    assert s['upper_body_ids'] == list(range(11)) and s['lower_body_ids'] == list(range(11, 17))
+    assert s['dataset_keypoint_weights'][15] > 1
 
 
 def test_real_detection_boxes_with_score_threshold(samples):

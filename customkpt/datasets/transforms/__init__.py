@@ -1,12 +1,26 @@
-"""Data transforms for top-down keypoint training and evaluation."""
-from .flip import RandomFlip, flip_keypoints
-from .formatting import PackPoseInputs
+"""Data transforms for top-down keypoint training and evaluation.
+
+Importing this package registers every transform in
+:data:`customkpt.registry.TRANSFORMS`. A usual training pipeline::
+
+    LoadImage -> GetBBoxCenterScale -> RandomFlip -> RandomHalfBody
+    -> RandomBBoxTransform -> TopdownAffine -> PhotometricDistortion
+    -> GenerateTarget -> PackPoseInputs
+
+The sample keys and shapes each one reads and writes are listed in
+docs/architecture.md and in each class docstring.
+"""
+from .flip import RandomFlip, check_flip_indices, flip_bbox, flip_keypoints
+from .formatting import DEFAULT_META_KEYS, PackPoseInputs
 from .loading import LoadImage
 from .photometric import PhotometricDistortion
 from .target import GenerateTarget
 from .topdown import (GetBBoxCenterScale, RandomBBoxTransform, RandomHalfBody, TopdownAffine,
-                      apply_affine, get_warp_matrix)
+                      apply_affine, bbox_xyxy2cs, fix_aspect_ratio, get_warp_matrix)
 
-__all__ = ['LoadImage', 'GetBBoxCenterScale', 'RandomFlip', 'RandomHalfBody',
-           'RandomBBoxTransform', 'TopdownAffine', 'PhotometricDistortion', 'GenerateTarget',
-           'PackPoseInputs', 'flip_keypoints', 'get_warp_matrix', 'apply_affine']
+__all__ = [
+    'LoadImage', 'GetBBoxCenterScale', 'RandomFlip', 'RandomHalfBody', 'RandomBBoxTransform',
+    'TopdownAffine', 'PhotometricDistortion', 'GenerateTarget', 'PackPoseInputs',
+    'DEFAULT_META_KEYS', 'flip_keypoints', 'flip_bbox', 'check_flip_indices', 'get_warp_matrix',
+    'apply_affine', 'fix_aspect_ratio', 'bbox_xyxy2cs'
+]

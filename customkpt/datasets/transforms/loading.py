@@ -1,7 +1,39 @@
-"""Image loading, with an optional cache of decoded images."""
+"""Image loading, with an optional cache of decoded images.
+
+On small keypoint datasets the image decode is most of the cost of a training
+sample (a 640x480 PNG takes several milliseconds, the crop a fraction of
+one), and the same images are decoded again every epoch. ``LoadImage`` can
+keep decoded images so that each one is decoded once:
+
+``cache=None``
+    Decode on every read.
+``cache='memory'``
+    A per-process dict ``path -> decoded image``, least recently used
+    entries dropped beyond ``cache_max_mb``. With a ``DataLoader`` every
+    worker process holds its own copy of the transform and so its own cache:
+    memory use is up to ``num_workers x cache_max_mb``, and each worker
+    decodes an image the first time *it* sees it. The cache only survives
+    across epochs when the workers do, i.e. with ``persistent_workers=True``
+    (or ``num_workers=0``); otherwise fresh workers start empty every epoch
+    and the cache buys nothing.
+``cache='disk'``
+    Decoded images are written once as raw ``.npy`` arrays under
+    ``cache_dir`` and memory-mapped on later reads. Files are keyed by the
+    image's resolved path, size, modification time and colour type, so they
+    are shared safely by all workers, runs and experiments, and stale entries
+    are never used after an image changes. The OS page cache keeps hot files
+    in RAM once for all workers, so this is the better choice for many
+    workers, non-persistent workers or datasets larger than RAM. Disk use is
+    ``h x w x 3`` bytes per image (0.9 MB for 640x480).
+
+Either way the transform hands out a private copy, so later transforms may
+modify ``results['img']`` in place without touching the cache.
+"""
 from __future__ import annotations
 
 import hashlib
+import os
+import uuid
 from collections import OrderedDict
 from pathlib import Path
 
@@ -11,43 +43,69 @@ from mmcv.transforms import BaseTransform
 
 from customkpt.registry import TRANSFORMS
 
+__all__ = ['LoadImage']
+
+_READ_FLAGS = {'color': cv2.IMREAD_COLOR, 'grayscale': cv2.IMREAD_GRAYSCALE}
+_CACHE_MODES = (None, 'memory', 'disk')
+
 
 @TRANSFORMS.register_module()
 class LoadImage(BaseTransform):
-    """Read ``img_path`` as a BGR uint8 image.
+    """Read ``results['img_path']`` with OpenCV as a BGR uint8 image.
 
-    Decoding dominates the cost of a training sample on small datasets
-    (PNG especially), so decoded images can be cached:
+    See the module docstring for the cache modes and how they behave with
+    several dataloader workers.
 
-    - ``cache='memory'``: each dataloader worker keeps decoded images in RAM,
-      least recently used dropped beyond ``cache_max_mb``;
-    - ``cache='disk'``: decoded images are stored once as ``.npy`` under
-      ``cache_dir`` and memory-mapped afterwards, shared by all workers and
-      runs (keyed by path, size and modification time).
+    Required keys:
+        img_path (str).
+    Added keys:
+        img: uint8 (h, w, 3) BGR (``color``) or (h, w, 1) (``grayscale``);
+            float32 when ``to_float32``.
+        img_shape, ori_shape: (h, w).
 
-    Required keys: img_path. Added keys: img, img_shape, ori_shape.
+    Args:
+        to_float32: return a float32 image instead of uint8.
+        color_type: ``'color'`` (3-channel BGR, grey files are expanded) or
+            ``'grayscale'`` (one channel).
+        cache: None, ``'memory'`` or ``'disk'``.
+        cache_max_mb: memory-cache budget per process, in MiB.
+        cache_dir: folder of the disk cache (created when needed).
+
+    Attributes:
+        num_decoded: images decoded by this instance (in this process).
+        num_cache_hits: reads served from the cache.
+
+    Raises:
+        OSError: naming the path, when the image is missing or unreadable.
     """
 
     def __init__(self, to_float32: bool = False, color_type: str = 'color',
-                 cache: str | None = None, cache_max_mb: int = 2048,
+                 cache: str | None = None, cache_max_mb: float = 2048,
                  cache_dir: str = 'work_dirs/.image_cache') -> None:
-        if cache not in (None, 'memory', 'disk'):
+        if cache not in _CACHE_MODES:
             raise ValueError(f"cache must be None, 'memory' or 'disk', got {cache!r}")
-        if color_type not in ('color', 'grayscale'):
+        if color_type not in _READ_FLAGS:
             raise ValueError(f"color_type must be 'color' or 'grayscale', got {color_type!r}")
-        self.to_float32 = to_float32
+        if cache_max_mb < 0:
+            raise ValueError(f'cache_max_mb must be >= 0, got {cache_max_mb}')
+        self.to_float32 = bool(to_float32)
         self.color_type = color_type
         self.cache = cache
         self.cache_max_mb = cache_max_mb
-        self.cache_dir = cache_dir
+        self.cache_dir = str(cache_dir)
         self._memory: OrderedDict[str, np.ndarray] = OrderedDict()
         self._memory_bytes = 0
+        self.num_decoded = 0
+        self.num_cache_hits = 0
 
+    # ------------------------------------------------------------- reading
     def _decode(self, path: str) -> np.ndarray:
-        flag = cv2.IMREAD_COLOR if self.color_type == 'color' else cv2.IMREAD_GRAYSCALE
-        img = cv2.imread(path, flag)
+        img = cv2.imread(path, _READ_FLAGS[self.color_type])
         if img is None:
-            raise OSError(f'cannot read image {path!r} (missing, unreadable or not an image)')
+            reason = 'file not found' if not os.path.exists(path) else \
+                'not a readable image'
+            raise OSError(f'LoadImage: cannot read image {path!r} ({reason})')
+        self.num_decoded += 1
         if img.ndim == 2:
             img = img[..., None]
         return img
@@ -56,42 +114,73 @@ class LoadImage(BaseTransform):
         img = self._memory.get(path)
         if img is not None:
             self._memory.move_to_end(path)
+            self.num_cache_hits += 1
             return img
         img = self._decode(path)
-        self._memory[path] = img
-        self._memory_bytes += img.nbytes
-        while self._memory_bytes > self.cache_max_mb * 2**20 and len(self._memory) > 1:
-            _, old = self._memory.popitem(last=False)
-            self._memory_bytes -= old.nbytes
+        budget = self.cache_max_mb * 2**20
+        if img.nbytes <= budget:
+            self._memory[path] = img
+            self._memory_bytes += img.nbytes
+            while self._memory_bytes > budget:
+                _, old = self._memory.popitem(last=False)
+                self._memory_bytes -= old.nbytes
         return img
+
+    def _disk_file(self, path: str) -> Path:
+        try:
+            stat = os.stat(path)
+        except OSError as err:
+            raise OSError(f'LoadImage: cannot read image {path!r} ({err.strerror})') from err
+        key = f'{Path(path).resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{self.color_type}'
+        digest = hashlib.sha1(key.encode()).hexdigest()
+        return Path(self.cache_dir) / digest[:2] / f'{digest}.npy'
 
     def _from_disk(self, path: str) -> np.ndarray:
-        stat = Path(path).stat()
-        key = hashlib.sha1(f'{Path(path).resolve()}|{stat.st_size}|{stat.st_mtime_ns}|'
-                           f'{self.color_type}'.encode()).hexdigest()
-        file = Path(self.cache_dir) / key[:2] / f'{key}.npy'
+        file = self._disk_file(path)
         if file.is_file():
-            return np.load(file, mmap_mode='r')
+            try:
+                img = np.load(file, mmap_mode='r')
+                self.num_cache_hits += 1
+                return img
+            except (OSError, ValueError):
+                pass  # damaged entry: decode again and overwrite it
         img = self._decode(path)
         file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = file.with_suffix(f'.{np.random.randint(1 << 30)}.tmp.npy')
-        np.save(tmp, img)
-        tmp.replace(file)  # atomic: a concurrent worker never sees half a file
+        # Write under a unique name, then rename: the rename is atomic, so a
+        # concurrent worker never reads half a file. (No numpy RNG here, so
+        # cold and warm caches leave the augmentation random stream alike.)
+        tmp = file.with_name(f'{file.stem}.{os.getpid()}.{uuid.uuid4().hex}.tmp.npy')
+        try:
+            np.save(tmp, img)
+            os.replace(tmp, file)
+        except OSError:
+            tmp.unlink(missing_ok=True)  # read-only or full disk: still return the image
         return img
 
+    # ----------------------------------------------------------- transform
     def transform(self, results: dict) -> dict:
+        """Load the image; see the class docstring for the keys."""
         path = str(results['img_path'])
         if self.cache == 'memory':
-            img = self._from_memory(path)
+            img = np.array(self._from_memory(path))  # private copy
         elif self.cache == 'disk':
-            img = self._from_disk(path)
+            img = np.array(self._from_disk(path))  # reads the mapped file into RAM
         else:
             img = self._decode(path)
-        img = np.array(img, dtype=np.float32 if self.to_float32 else np.uint8)  # own copy
+        if self.to_float32:
+            img = img.astype(np.float32)
         results['img'] = img
         results['img_shape'] = img.shape[:2]
         results['ori_shape'] = img.shape[:2]
         return results
+
+    def __getstate__(self) -> dict:
+        # A pickled copy (e.g. sent to a 'spawn' dataloader worker) starts
+        # with an empty memory cache instead of carrying gigabytes along.
+        state = self.__dict__.copy()
+        state['_memory'] = OrderedDict()
+        state['_memory_bytes'] = 0
+        return state
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(to_float32={self.to_float32}, '

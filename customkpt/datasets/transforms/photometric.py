@@ -1,5 +1,13 @@
-"""Colour augmentation on BGR uint8 images."""
+"""Colour augmentation on BGR uint8 images, done with lookup tables.
+
+Every step is a per-value function of a uint8 channel, so each is one
+256-entry lookup table applied with ``cv2.LUT``: brightness and contrast on
+the BGR image, saturation and hue on the HSV image. That keeps the whole
+transform at a few passes over uint8 data, with no float copies of the image.
+"""
 from __future__ import annotations
+
+from typing import Sequence
 
 import cv2
 import numpy as np
@@ -7,47 +15,85 @@ from mmcv.transforms import BaseTransform
 
 from customkpt.registry import TRANSFORMS
 
+__all__ = ['PhotometricDistortion']
+
+_LEVELS = np.arange(256, dtype=np.float64)
+
+
+def _to_table(values: np.ndarray) -> np.ndarray:
+    return np.clip(np.rint(values), 0, 255).astype(np.uint8)
+
+
+def _lut(img: np.ndarray, table: np.ndarray) -> np.ndarray:
+    return cv2.LUT(img, table).reshape(img.shape)  # cv2 drops a singleton channel
+
 
 @TRANSFORMS.register_module()
 class PhotometricDistortion(BaseTransform):
-    """Random brightness, contrast, saturation and hue, each applied with
-    probability ``prob``, in random order of contrast vs. the HSV changes.
+    """Random brightness, contrast, saturation and hue.
 
-    Required keys: img (uint8 BGR). Modified keys: img.
+    Each of the four changes is applied with probability ``prob``; contrast
+    comes before or after the HSV changes (even odds). Values are clipped to
+    [0, 255] after each step. Saturation and hue need a 3-channel BGR image
+    and are skipped on other images. The amounts are drawn from numpy's
+    global RNG, a fixed number of draws per call.
+
+    Required keys:
+        img: (h, w, C) BGR; uint8 is expected, other dtypes are clipped to
+            [0, 255] for the computation and cast back.
+    Modified keys:
+        img (same shape and dtype).
+
+    Args:
+        brightness_delta: largest value added to all channels.
+        contrast_range: (min, max) multiplier of all channels.
+        saturation_range: (min, max) multiplier of the HSV saturation.
+        hue_delta: largest hue shift, in OpenCV hue units (0-180 = 0-360 deg).
+        prob: probability of each change.
     """
 
-    def __init__(self, brightness_delta: int = 32, contrast_range: tuple = (0.5, 1.5),
-                 saturation_range: tuple = (0.5, 1.5), hue_delta: int = 18,
+    def __init__(self, brightness_delta: float = 32, contrast_range: Sequence[float] = (0.5, 1.5),
+                 saturation_range: Sequence[float] = (0.5, 1.5), hue_delta: float = 18,
                  prob: float = 0.5) -> None:
         self.brightness_delta = brightness_delta
-        self.contrast_range = tuple(contrast_range)
-        self.saturation_range = tuple(saturation_range)
+        self.contrast_range = tuple(float(v) for v in contrast_range)
+        self.saturation_range = tuple(float(v) for v in saturation_range)
         self.hue_delta = hue_delta
-        self.prob = prob
+        self.prob = float(prob)
 
     def transform(self, results: dict) -> dict:
-        img = results['img'].astype(np.float32)
-        rand = np.random.rand
-        if rand() < self.prob:
-            img += np.random.uniform(-self.brightness_delta, self.brightness_delta)
-        contrast_first = rand() < 0.5
-        contrast = np.random.uniform(*self.contrast_range) if rand() < self.prob else None
-        if contrast_first and contrast is not None:
-            img *= contrast
-        saturate = np.random.uniform(*self.saturation_range) if rand() < self.prob else None
-        hue = np.random.uniform(-self.hue_delta, self.hue_delta) if rand() < self.prob else None
-        if saturate is not None or hue is not None:
-            hsv = cv2.cvtColor(np.clip(img, 0, 255).astype(np.uint8), cv2.COLOR_BGR2HSV)
-            hsv = hsv.astype(np.float32)
-            if saturate is not None:
-                hsv[..., 1] *= saturate
-            if hue is not None:
-                hsv[..., 0] = (hsv[..., 0] + hue) % 180
-            img = cv2.cvtColor(np.clip(hsv, 0, 255).astype(np.uint8),
-                               cv2.COLOR_HSV2BGR).astype(np.float32)
-        if not contrast_first and contrast is not None:
-            img *= contrast
-        results['img'] = np.clip(img, 0, 255).astype(np.uint8)
+        """Distort the colours; see the class docstring for the keys."""
+        img = results['img']
+        dtype = img.dtype
+        work = img if dtype == np.uint8 else np.clip(img, 0, 255).astype(np.uint8)
+
+        rand = np.random.uniform
+        do_brightness, do_contrast, do_saturation, do_hue = np.random.rand(4) < self.prob
+        contrast_first = np.random.rand() < 0.5
+        delta = rand(-self.brightness_delta, self.brightness_delta)
+        alpha = rand(*self.contrast_range)
+        saturation = rand(*self.saturation_range)
+        hue = rand(-self.hue_delta, self.hue_delta)
+
+        if do_brightness or (do_contrast and contrast_first):
+            levels = _to_table(_LEVELS + delta) if do_brightness else np.arange(256, dtype=np.uint8)
+            if do_contrast and contrast_first:
+                levels = _to_table(levels.astype(np.float64) * alpha)
+            work = _lut(work, levels)
+        colour = work.ndim == 3 and work.shape[2] == 3
+        if colour and (do_saturation or do_hue):
+            identity = np.arange(256, dtype=np.uint8)
+            # uint8 HSV in OpenCV: H in [0, 180), S and V in [0, 255].
+            hue_table = (np.rint(_LEVELS + hue).astype(np.int64) % 180).astype(np.uint8) \
+                if do_hue else identity
+            sat_table = _to_table(_LEVELS * saturation) if do_saturation else identity
+            table = np.stack([hue_table, sat_table, identity], axis=-1).reshape(1, 256, 3)
+            hsv = cv2.LUT(cv2.cvtColor(work, cv2.COLOR_BGR2HSV), table)
+            work = cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)
+        if do_contrast and not contrast_first:
+            work = _lut(work, _to_table(_LEVELS * alpha))
+
+        results['img'] = work if dtype == np.uint8 else work.astype(dtype)
         return results
 
     def __repr__(self) -> str:

@@ -1,7 +1,18 @@
 """Top-down geometry: box to centre/scale, box jitter, half body, affine crop.
 
-Boxes are xyxy in image pixels; ``bbox_scale`` is the (w, h) of the region
-to crop, in pixels.
+Boxes are xyxy in image pixels. ``bbox_center`` (1, 2) is the centre of the
+region to crop and ``bbox_scale`` (1, 2) its (w, h) in pixels (no 200-pixel
+unit). ``bbox_rotation`` (1,) is in degrees.
+
+Two crop conventions are supported (``use_udp``):
+
+- plain: the box spans the crop's ``input_size`` pixels, i.e. the box edge
+  ``center - scale / 2`` maps to crop coordinate 0 and ``center + scale / 2``
+  to ``input_size``; crop pixels map back to image pixels by
+  ``image = crop / input_size * scale + center - scale / 2`` (rotation 0).
+- UDP (unbiased data processing): the box edges map to the centres of the
+  first and last crop pixels, 0 and ``input_size - 1``, so
+  ``image = crop / (input_size - 1) * scale + center - scale / 2``.
 """
 from __future__ import annotations
 
@@ -13,42 +24,68 @@ from mmcv.transforms import BaseTransform
 
 from customkpt.registry import TRANSFORMS
 
+__all__ = [
+    'GetBBoxCenterScale', 'RandomBBoxTransform', 'RandomHalfBody', 'TopdownAffine',
+    'get_warp_matrix', 'apply_affine', 'fix_aspect_ratio', 'bbox_xyxy2cs'
+]
 
-def get_warp_matrix(center: np.ndarray, scale: np.ndarray, rot: float,
-                    output_size: Sequence[int], use_udp: bool = False) -> np.ndarray:
-    """The (2, 3) affine that maps the rotated box (center, scale=(w, h),
-    rot degrees counter-clockwise) onto an ``output_size=(w, h)`` crop.
 
-    ``use_udp`` maps pixel centres exactly (unbiased data processing): the box
-    spans ``output_size - 1`` pixel steps instead of ``output_size``.
+# ------------------------------------------------------------------ helpers
+def get_warp_matrix(center: Sequence[float], scale: Sequence[float], rot: float,
+                    output_size: Sequence[int], use_udp: bool = False,
+                    inv: bool = False) -> np.ndarray:
+    """The affine that maps a rotated box onto an ``output_size`` crop.
+
+    Args:
+        center: (2,) box centre (x, y) in image pixels.
+        scale: (2,) box (w, h) in image pixels, both > 0.
+        rot: rotation in degrees. A positive angle turns the image content
+            counter-clockwise in the crop (a point right of the centre ends
+            up above it).
+        output_size: crop (w, h) in pixels.
+        use_udp: map the box onto pixel centres ``0 .. output_size - 1``
+            (unbiased data processing) instead of ``0 .. output_size``.
+        inv: return the inverse map, crop pixels -> image pixels.
+
+    Returns:
+        float64 (2, 3) matrix, usable with ``cv2.warpAffine`` and
+        :func:`apply_affine`.
     """
-    out_w, out_h = float(output_size[0]), float(output_size[1])
     cx, cy = float(center[0]), float(center[1])
     sw, sh = float(scale[0]), float(scale[1])
-    if use_udp:
-        sx, sy = (out_w - 1.0) / sw, (out_h - 1.0) / sh
-        ox, oy = (out_w - 1.0) / 2.0, (out_h - 1.0) / 2.0
-    else:
-        sx, sy = out_w / sw, out_h / sh
-        ox, oy = out_w / 2.0, out_h / 2.0
-    a = np.deg2rad(rot)
-    c, s = np.cos(a), np.sin(a)
-    # Translate the centre to the origin, rotate by -rot (image y points
-    # down, so this turns the content counter-clockwise), scale, re-centre.
-    rotation = np.array([[c, s], [-s, c]])
-    linear = np.diag([sx, sy]) @ rotation
-    offset = np.array([ox, oy]) - linear @ np.array([cx, cy])
-    return np.hstack([linear, offset[:, None]]).astype(np.float32)
+    if not (sw > 0 and sh > 0):
+        raise ValueError(f'box scale must be positive, got {(sw, sh)}')
+    out_w, out_h = float(output_size[0]), float(output_size[1])
+    span_w, span_h = (out_w - 1.0, out_h - 1.0) if use_udp else (out_w, out_h)
+    rad = np.deg2rad(float(rot))
+    c, s = np.cos(rad), np.sin(rad)
+    # image -> crop: move the centre to the origin, rotate, scale, move to
+    # the crop centre. Image y points down, so [[c, s], [-s, c]] turns the
+    # content counter-clockwise on screen.
+    linear = np.array([[c, s], [-s, c]]) * np.array([[span_w / sw], [span_h / sh]])
+    crop_center = np.array([span_w / 2.0, span_h / 2.0])
+    if inv:
+        inverse = np.linalg.inv(linear)
+        offset = np.array([cx, cy]) - inverse @ crop_center
+        return np.hstack([inverse, offset[:, None]])
+    offset = crop_center - linear @ np.array([cx, cy])
+    return np.hstack([linear, offset[:, None]])
 
 
 def apply_affine(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    """Map (..., 2) points with a (2, 3) affine matrix."""
-    pts = np.asarray(points, dtype=np.float32)
-    return pts @ matrix[:, :2].T + matrix[:, 2]
+    """Map (..., 2) points with a (2, 3) affine matrix.
+
+    Returns:
+        float32 (..., 2) (computed in float64).
+    """
+    pts = np.asarray(points, dtype=np.float64)
+    m = np.asarray(matrix, dtype=np.float64)
+    return (pts @ m[:, :2].T + m[:, 2]).astype(np.float32)
 
 
 def fix_aspect_ratio(scale: np.ndarray, aspect_ratio: float) -> np.ndarray:
-    """Grow the shorter side of (N, 2) box sizes so that w / h == aspect_ratio."""
+    """Grow the shorter side of (..., 2) box sizes (w, h) so that
+    ``w / h == aspect_ratio``; nothing is ever shrunk. Returns float32."""
     scale = np.asarray(scale, dtype=np.float32)
     w, h = scale[..., 0], scale[..., 1]
     wider = w > h * aspect_ratio
@@ -56,20 +93,44 @@ def fix_aspect_ratio(scale: np.ndarray, aspect_ratio: float) -> np.ndarray:
                      np.where(wider, w / aspect_ratio, h)], axis=-1).astype(np.float32)
 
 
+def bbox_xyxy2cs(bbox: np.ndarray, padding: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """(N, 4) xyxy boxes -> centres (N, 2) and ``padding``-scaled sizes (N, 2),
+    float32."""
+    bbox = np.asarray(bbox, dtype=np.float32).reshape(-1, 4)
+    center = (bbox[:, :2] + bbox[:, 2:]) * 0.5
+    scale = (bbox[:, 2:] - bbox[:, :2]) * np.float32(padding)
+    return center.astype(np.float32), scale.astype(np.float32)
+
+
+def _truncated_normal(size) -> np.ndarray:
+    """Standard normal draws clipped to [-1, 1] (global numpy RNG)."""
+    return np.clip(np.random.normal(size=size), -1.0, 1.0)
+
+
+# --------------------------------------------------------------- transforms
 @TRANSFORMS.register_module()
 class GetBBoxCenterScale(BaseTransform):
-    """Box (1, 4) xyxy -> ``bbox_center`` (1, 2) and padded ``bbox_scale`` (1, 2).
+    """Turn the instance box into the centre and size of the region to crop.
 
-    Required keys: bbox. Added keys: bbox_center, bbox_scale.
+    Required keys:
+        bbox: (1, 4) xyxy in image pixels.
+    Added keys:
+        bbox_center: float32 (1, 2), the box centre.
+        bbox_scale: float32 (1, 2), the box (w, h) times ``padding``.
+
+    Args:
+        padding: factor applied to the box size (1.25 in the usual recipe).
     """
 
     def __init__(self, padding: float = 1.25) -> None:
-        self.padding = padding
+        if padding <= 0:
+            raise ValueError(f'padding must be positive, got {padding}')
+        self.padding = float(padding)
 
     def transform(self, results: dict) -> dict:
-        bbox = np.asarray(results['bbox'], dtype=np.float32).reshape(-1, 4)
-        results['bbox_center'] = (bbox[:, :2] + bbox[:, 2:]) / 2
-        results['bbox_scale'] = (bbox[:, 2:] - bbox[:, :2]) * self.padding
+        """Compute centre and scale; see the class docstring."""
+        results['bbox_center'], results['bbox_scale'] = bbox_xyxy2cs(results['bbox'],
+                                                                     self.padding)
         return results
 
     def __repr__(self) -> str:
@@ -78,39 +139,64 @@ class GetBBoxCenterScale(BaseTransform):
 
 @TRANSFORMS.register_module()
 class RandomBBoxTransform(BaseTransform):
-    """Jitter the crop box: shift, rescale and rotate.
+    """Jitter the crop region: shift, rescale and rotate it.
 
-    Shift is a fraction of the box size (uniform in ±shift_factor), scale a
-    factor in ``scale_factor``, rotation in degrees (normal with std
-    rotate_factor, clipped to ±2 std, as is usual for pose training).
+    Each change happens with its own probability. Its amount is a standard
+    normal draw clipped to [-1, 1] and mapped into the range, so values stay
+    inside the range and small changes are the most common:
 
-    Required keys: bbox_center, bbox_scale.
-    Modified keys: bbox_center, bbox_scale. Added keys: bbox_rotation (1,).
+    - shift: ``draw * shift_factor * bbox_scale`` per axis;
+    - scale: ``bbox_scale`` times ``mid + draw * half_width`` of the
+      ``scale_factor`` range (0.5-1.5 -> 1 +- 0.5);
+    - rotation: ``draw * rotate_factor`` degrees (within +-rotate_factor).
+
+    Required keys:
+        bbox_center (1, 2), bbox_scale (1, 2).
+    Modified keys:
+        bbox_center, bbox_scale (float32).
+    Added keys:
+        bbox_rotation: float32 (1,) degrees (0 when not rotated).
+
+    Args:
+        shift_factor: largest shift as a fraction of the box size.
+        shift_prob: probability of shifting.
+        scale_factor: (min, max) scale multiplier.
+        scale_prob: probability of rescaling.
+        rotate_factor: largest rotation in degrees.
+        rotate_prob: probability of rotating.
     """
 
     def __init__(self, shift_factor: float = 0.16, shift_prob: float = 0.3,
                  scale_factor: tuple[float, float] = (0.5, 1.5), scale_prob: float = 1.0,
                  rotate_factor: float = 80.0, rotate_prob: float = 0.6) -> None:
-        self.shift_factor = shift_factor
-        self.shift_prob = shift_prob
-        self.scale_factor = tuple(scale_factor)
-        self.scale_prob = scale_prob
-        self.rotate_factor = rotate_factor
-        self.rotate_prob = rotate_prob
+        lo, hi = (float(v) for v in scale_factor)
+        if not 0 < lo <= hi:
+            raise ValueError(f'scale_factor must be (min, max) with 0 < min <= max, '
+                             f'got {scale_factor}')
+        self.shift_factor = float(shift_factor)
+        self.shift_prob = float(shift_prob)
+        self.scale_factor = (lo, hi)
+        self.scale_prob = float(scale_prob)
+        self.rotate_factor = float(rotate_factor)
+        self.rotate_prob = float(rotate_prob)
 
     def transform(self, results: dict) -> dict:
-        center = results['bbox_center'].copy()
-        scale = results['bbox_scale'].copy()
+        """Jitter; see the class docstring for the keys."""
+        center = np.array(results['bbox_center'], dtype=np.float32).reshape(-1, 2)
+        scale = np.array(results['bbox_scale'], dtype=np.float32).reshape(-1, 2)
         n = center.shape[0]
-        if np.random.rand() < self.shift_prob:
-            center += np.random.uniform(-self.shift_factor, self.shift_factor, (n, 2)) * scale
-        if np.random.rand() < self.scale_prob:
+        # A fixed number of draws per call, whatever the outcome, so the
+        # random stream of later transforms does not depend on the probs.
+        do_shift, do_scale, do_rotate = np.random.rand(3) < (self.shift_prob, self.scale_prob,
+                                                             self.rotate_prob)
+        shift, factor, angle = (_truncated_normal((n, 2)), _truncated_normal((n, 1)),
+                                _truncated_normal(n))
+        if do_shift:
+            center = center + shift * self.shift_factor * scale
+        if do_scale:
             lo, hi = self.scale_factor
-            scale *= np.random.uniform(lo, hi, (n, 1))
-        rotation = np.zeros(n, dtype=np.float32)
-        if np.random.rand() < self.rotate_prob:
-            rotation = np.clip(np.random.randn(n) * self.rotate_factor,
-                               -2 * self.rotate_factor, 2 * self.rotate_factor)
+            scale = scale * ((hi + lo) * 0.5 + factor * (hi - lo) * 0.5)
+        rotation = angle * self.rotate_factor if do_rotate else np.zeros(n)
         results['bbox_center'] = center.astype(np.float32)
         results['bbox_scale'] = scale.astype(np.float32)
         results['bbox_rotation'] = rotation.astype(np.float32)
@@ -125,59 +211,91 @@ class RandomBBoxTransform(BaseTransform):
 
 @TRANSFORMS.register_module()
 class RandomHalfBody(BaseTransform):
-    """With probability ``prob``, crop to the upper or the lower half body.
+    """With probability ``prob``, crop to the upper or the lower body half.
 
-    The halves come from the keypoint meta (``upper_body_ids`` /
-    ``lower_body_ids`` in the sample, or given here); a definition without
-    them is left alone. A half is used only when it has enough labelled points.
+    The halves are lists of keypoint indices: ``upper_body_ids`` /
+    ``lower_body_ids`` given here, else the sample's keys of the same names
+    when present. A definition without halves (both empty or absent) is left
+    alone, so the same pipeline serves any keypoint definition.
 
-    Required keys: keypoints, keypoints_visible, bbox_center, bbox_scale.
-    Modified keys: bbox_center, bbox_scale.
+    A sample qualifies when it has at least ``min_total_keypoints`` labelled
+    points; a half qualifies when it has at least ``min_upper_keypoints`` /
+    ``min_lower_keypoints`` labelled points. One qualifying half is picked at
+    random and the crop becomes its points' extent, grown to the current
+    box's aspect ratio and multiplied by ``padding``. (``TopdownAffine``
+    fixes the aspect ratio to the network input afterwards.)
+
+    Required keys:
+        keypoints (1, K, 2), keypoints_visible (1, K), bbox_center (1, 2),
+        bbox_scale (1, 2).
+    Modified keys:
+        bbox_center, bbox_scale (only when a half body is chosen).
+
+    Args:
+        prob: probability of trying a half-body crop.
+        min_total_keypoints: labelled points the sample needs.
+        min_upper_keypoints: labelled upper-body points the upper half needs.
+        min_lower_keypoints: labelled lower-body points the lower half needs.
+        padding: factor applied to the half's extent.
+        upper_body_ids: keypoint indices of the upper half (overrides the
+            sample's ``upper_body_ids``).
+        lower_body_ids: keypoint indices of the lower half (overrides the
+            sample's ``lower_body_ids``).
     """
 
     def __init__(self, prob: float = 0.3, min_total_keypoints: int = 9,
                  min_upper_keypoints: int = 2, min_lower_keypoints: int = 3,
                  padding: float = 1.5, upper_body_ids: Sequence[int] | None = None,
                  lower_body_ids: Sequence[int] | None = None) -> None:
-        self.prob = prob
-        self.min_total_keypoints = min_total_keypoints
-        self.min_upper_keypoints = min_upper_keypoints
-        self.min_lower_keypoints = min_lower_keypoints
-        self.padding = padding
-        self.upper_body_ids = list(upper_body_ids) if upper_body_ids is not None else None
-        self.lower_body_ids = list(lower_body_ids) if lower_body_ids is not None else None
+        self.prob = float(prob)
+        self.min_total_keypoints = int(min_total_keypoints)
+        self.min_upper_keypoints = int(min_upper_keypoints)
+        self.min_lower_keypoints = int(min_lower_keypoints)
+        self.padding = float(padding)
+        self.upper_body_ids = None if upper_body_ids is None else [int(i) for i in upper_body_ids]
+        self.lower_body_ids = None if lower_body_ids is None else [int(i) for i in lower_body_ids]
+
+    @staticmethod
+    def _ids(given: list[int] | None, results: dict, key: str, k: int) -> np.ndarray:
+        ids = given if given is not None else results.get(key)
+        ids = np.asarray([] if ids is None else ids, dtype=np.int64).reshape(-1)
+        if ids.size and (ids.min() < 0 or ids.max() >= k):
+            raise ValueError(f'RandomHalfBody: {key} {ids.tolist()} has indices outside '
+                             f'[0, {k}) for K={k} keypoints')
+        return ids
 
     def transform(self, results: dict) -> dict:
-        upper = self.upper_body_ids
-        lower = self.lower_body_ids
-        if upper is None:
-            upper = results.get('upper_body_ids') or []
-        if lower is None:
-            lower = results.get('lower_body_ids') or []
-        if not upper and not lower:
+        """Maybe replace the crop by a half body; see the class docstring."""
+        if results.get('keypoints') is None:
+            return results
+        keypoints = np.asarray(results['keypoints'], dtype=np.float32)
+        k = keypoints.shape[-2]
+        upper = self._ids(self.upper_body_ids, results, 'upper_body_ids', k)
+        lower = self._ids(self.lower_body_ids, results, 'lower_body_ids', k)
+        if upper.size == 0 and lower.size == 0:
             return results
         if np.random.rand() >= self.prob:
             return results
-        visible = results['keypoints_visible'][0] > 0
+        visible = np.asarray(results['keypoints_visible']).reshape(-1, k)[0] > 0
         if visible.sum() < self.min_total_keypoints:
             return results
-        kpts = results['keypoints'][0]
-        up = [i for i in upper if visible[i]]
-        low = [i for i in lower if visible[i]]
-        choices = []
-        if len(up) >= self.min_upper_keypoints:
-            choices.append(up)
-        if len(low) >= self.min_lower_keypoints:
-            choices.append(low)
-        if not choices:
+        halves = [ids for ids, need in ((upper[visible[upper]], self.min_upper_keypoints),
+                                        (lower[visible[lower]], self.min_lower_keypoints))
+                  if ids.size >= max(need, 1)]
+        if not halves:
             return results
-        ids = choices[np.random.randint(len(choices))]
-        pts = kpts[ids]
-        lo, hi = pts.min(0), pts.max(0)
-        aspect = results['bbox_scale'][0, 0] / max(results['bbox_scale'][0, 1], 1e-6)
-        size = fix_aspect_ratio((hi - lo)[None], float(aspect))[0] * self.padding
-        results['bbox_center'] = ((lo + hi) / 2)[None].astype(np.float32)
-        results['bbox_scale'] = size[None].astype(np.float32)
+        ids = halves[np.random.randint(len(halves))]
+        points = keypoints.reshape(-1, k, 2)[0, ids]
+        lo, hi = points.min(axis=0), points.max(axis=0)
+        extent = hi - lo
+        if extent.max() < 1.0:  # all points on one pixel: no usable box
+            return results
+        box_scale = np.asarray(results['bbox_scale'], dtype=np.float32).reshape(-1, 2)[0]
+        aspect = float(box_scale[0] / box_scale[1]) if box_scale[1] > 0 else 1.0
+        # Grow a zero side (points on one line) through the aspect fix.
+        scale = fix_aspect_ratio(extent, aspect) * self.padding
+        results['bbox_center'] = ((lo + hi) * 0.5).reshape(1, 2).astype(np.float32)
+        results['bbox_scale'] = scale.reshape(1, 2).astype(np.float32)
         return results
 
     def __repr__(self) -> str:
@@ -190,35 +308,55 @@ class RandomHalfBody(BaseTransform):
 
 @TRANSFORMS.register_module()
 class TopdownAffine(BaseTransform):
-    """Crop the (possibly rotated) box to the network input.
+    """Crop the (possibly rotated) box region to the network input size.
 
-    The box is first widened to the input's aspect ratio so nothing is
-    squashed. Keypoints stay in image pixels in ``keypoints`` (for the
-    metric) and are added in crop pixels as ``transformed_keypoints``.
+    The box is first grown to the input's aspect ratio (the shorter side is
+    expanded, nothing is squashed), then the image is warped with
+    ``cv2.warpAffine`` (bilinear, constant 0 border). Keypoints stay in image
+    pixels in ``keypoints`` (the metric needs them) and are added in crop
+    pixels as ``transformed_keypoints``. See the module docstring for the
+    plain and UDP conventions.
 
-    Required keys: img, bbox_center, bbox_scale; optional bbox_rotation, keypoints.
-    Modified keys: img, img_shape, bbox_scale.
-    Added keys: input_size, input_center, input_scale, transformed_keypoints.
+    Required keys:
+        img, bbox_center (1, 2), bbox_scale (1, 2).
+    Optional keys:
+        bbox_rotation (1,) degrees (0 when absent), keypoints (1, K, 2).
+    Modified keys:
+        img (h, w, C) crop, img_shape (h, w), bbox_scale (aspect-fixed).
+    Added keys:
+        input_size (w, h), input_center float32 (2,), input_scale float32
+        (2,) (the region that was cropped), transformed_keypoints float32
+        (1, K, 2) when keypoints are present.
+
+    Args:
+        input_size: network input (w, h).
+        use_udp: use the unbiased (UDP) pixel convention.
     """
 
     def __init__(self, input_size: Sequence[int] = (192, 256), use_udp: bool = False) -> None:
+        if len(input_size) != 2 or min(input_size) < 2:
+            raise ValueError(f'input_size must be (w, h) with both >= 2, got {input_size}')
         self.input_size = (int(input_size[0]), int(input_size[1]))
-        self.use_udp = use_udp
+        self.use_udp = bool(use_udp)
 
     def transform(self, results: dict) -> dict:
+        """Crop; see the class docstring for the keys."""
         w, h = self.input_size
-        scale = fix_aspect_ratio(results['bbox_scale'], w / h)
-        center = results['bbox_center'][0]
-        rot = float(results['bbox_rotation'][0]) if 'bbox_rotation' in results else 0.0
+        scale = fix_aspect_ratio(np.asarray(results['bbox_scale']).reshape(-1, 2), w / h)
+        center = np.asarray(results['bbox_center'], dtype=np.float32).reshape(-1, 2)[0]
+        rotation = results.get('bbox_rotation')
+        rot = 0.0 if rotation is None else float(np.asarray(rotation).reshape(-1)[0])
         matrix = get_warp_matrix(center, scale[0], rot, (w, h), use_udp=self.use_udp)
-        results['img'] = cv2.warpAffine(results['img'], matrix, (w, h), flags=cv2.INTER_LINEAR,
-                                        borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        img = results['img']
+        warped = cv2.warpAffine(img, matrix, (w, h), flags=cv2.INTER_LINEAR,
+                                borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        results['img'] = warped.reshape(h, w, *img.shape[2:])  # keep a (h, w, 1) channel
         results['img_shape'] = (h, w)
         if results.get('keypoints') is not None:
             results['transformed_keypoints'] = apply_affine(results['keypoints'], matrix)
         results['bbox_scale'] = scale
         results['input_size'] = (w, h)
-        results['input_center'] = np.asarray(center, dtype=np.float32)
+        results['input_center'] = center.astype(np.float32)
         results['input_scale'] = scale[0].astype(np.float32)
         return results
 
