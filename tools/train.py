@@ -22,7 +22,7 @@ except ImportError:  # running from a checkout without installing
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-from customkpt.engine.config import apply_launcher, set_skip_invalid
+from customkpt.engine.config import load_run_config, set_skip_invalid
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -48,15 +48,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def build_config(args: argparse.Namespace) -> Config:
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    cfg.launcher = args.launcher
-    apply_launcher(cfg)
-    if args.work_dir:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg = load_run_config(args.config, args.cfg_options, args.launcher, args.work_dir)
     if args.amp:
         wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
         if wrapper == 'AmpOptimWrapper':

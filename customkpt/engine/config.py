@@ -1,6 +1,7 @@
 """Config adjustments shared by the train and test tools."""
 from __future__ import annotations
 
+import os.path as osp
 from typing import Any, Iterator
 
 import torch
@@ -30,6 +31,22 @@ def set_skip_invalid(cfg: Config) -> int:
                 ds.skip_invalid = True
                 changed += 1
     return changed
+
+
+def load_run_config(path: str, cfg_options: dict | None = None, launcher: str = 'none',
+                    work_dir: str | None = None) -> Config:
+    """A config as the train/test tools use it: ``--cfg-options`` merged, the
+    launcher applied, and ``work_dir`` set (default ``work_dirs/<config name>``)."""
+    cfg = Config.fromfile(path)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    cfg.launcher = launcher
+    apply_launcher(cfg)
+    if work_dir:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('work_dirs', osp.splitext(osp.basename(path))[0])
+    return cfg
 
 
 def apply_launcher(cfg: Config) -> None:
