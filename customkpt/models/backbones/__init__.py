@@ -1,0 +1,3 @@
+from .hrnet import ARCHS, HRNet
+
+__all__ = ['HRNet', 'ARCHS']

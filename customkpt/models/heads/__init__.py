@@ -1,0 +1,3 @@
+from .heatmap_head import HeatmapHead, flip_heatmaps, heatmap_accuracy
+
+__all__ = ['HeatmapHead', 'flip_heatmaps', 'heatmap_accuracy']
