@@ -1,7 +1,10 @@
-"""The main job on the embedded default: make the demo data, check it, draw it.
+"""The main job on the embedded default: make the demo data, check it, draw
+it, evaluate the untrained model, train the CPU-sized HRNet, evaluate it, and
+write metrics, a learning curve and prediction overlays.
 
     python tools/main_job.py                 # what `bash tools/run_main_job.sh` runs
-    python tools/main_job.py --quick         # small data, for a fast smoke run
+    python tools/main_job.py --epochs 5      # shorter training
+    python tools/main_job.py --quick         # small data, 1 epoch: a smoke run
 
 The demo data goes to --data (default data/self5), everything else under
 --work-dir (default work_dirs/main_job). Running it again reuses the data.
@@ -24,9 +27,11 @@ except ImportError:  # running from a checkout without installing
 
 from browse_dataset import browse
 from mmengine.config import Config
+from mmengine.runner import Runner
 
 from customkpt.demo import make_self5_dataset
 from customkpt.registry import DATASETS
+from customkpt.visualization.curves import plot_curves
 
 CONFIG = ROOT / 'configs' / 'hrnet_self5_cpu.py'
 
@@ -39,7 +44,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description='customkpt main job on the demo data')
     p.add_argument('--data', default=str(ROOT / 'data' / 'self5'))
     p.add_argument('--work-dir', default=str(ROOT / 'work_dirs' / 'main_job'))
-    p.add_argument('--quick', action='store_true', help='a small dataset (smoke run)')
+    p.add_argument('--epochs', type=int, help='training epochs (default: the config\'s)')
+    p.add_argument('--quick', action='store_true', help='a small dataset, 1 epoch (smoke run)')
     return p.parse_args(argv)
 
 
@@ -68,6 +74,21 @@ def check_data(cfg: Config) -> dict:
     return stats
 
 
+def evaluate(cfg: Config, checkpoint: str | None, work_dir: Path,
+             show_dir: Path | None = None) -> dict:
+    """Run the test loop with ``checkpoint`` (None: the untrained model)."""
+    cfg = cfg.copy()
+    cfg.load_from, cfg.resume, cfg.work_dir = checkpoint, False, str(work_dir)
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=-1)
+    # mmengine keeps one Visualizer per name; a fresh name keeps each run's
+    # logs in its own work dir.
+    cfg.visualizer.name = f'visualizer_{work_dir.name}'
+    if show_dir is not None:
+        cfg.custom_hooks = [dict(type='PredictionDrawingHook', out_dir=str(show_dir),
+                                 max_images=24)]
+    return Runner.from_cfg(cfg).test()
+
+
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
     t0 = time.time()
@@ -84,11 +105,41 @@ def main(argv: list[str] | None = None) -> dict:
     _say(f'{len(drawn)} drawings of ground truth (with the flipped copy) and augmented '
          f'samples: {browse_dir}')
 
-    summary = dict(data=str(data), check=stats, browse=str(browse_dir),
-                   seconds=round(time.time() - t0, 1))
+    epochs = 1 if args.quick else args.epochs
+    if epochs:
+        cfg.train_cfg.max_epochs = epochs
+        cfg.train_cfg.val_interval = max(1, min(cfg.train_cfg.val_interval, epochs))
+        for sched in cfg.param_scheduler:
+            if sched.get('by_epoch') and sched.get('end', 0) > epochs:
+                sched.end = epochs
+    cfg.work_dir = str(work_dir / 'train')
+    untrained = evaluate(cfg, None, work_dir / 'eval_untrained')
+    _say('untrained model: ' + _brief(untrained))
+
+    cfg.visualizer.name = 'visualizer_train'
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    best = sorted(Path(cfg.work_dir).glob('best_*.pth'))
+    ckpt = str(best[-1]) if best else str(Path(cfg.work_dir) / f'epoch_{runner.epoch}.pth')
+    overlays = work_dir / 'overlays'
+    trained = evaluate(cfg, ckpt, work_dir / 'eval_trained', show_dir=overlays)
+    _say('trained model:   ' + _brief(trained))
+    curves = plot_curves(cfg.work_dir, work_dir / 'curves.png')
+
+    summary = dict(data=str(data), check=stats, browse=str(browse_dir), checkpoint=ckpt,
+                   untrained=untrained, trained=trained, curves=str(curves),
+                   overlays=str(overlays), seconds=round(time.time() - t0, 1))
     (work_dir / 'summary.json').write_text(json.dumps(summary, indent=2))
-    _say(f'done in {summary["seconds"]} s; summary: {work_dir / "summary.json"}')
+    _say(f'done in {summary["seconds"] / 60:.1f} min. Results:')
+    for key in ('checkpoint', 'curves', 'overlays', 'browse'):
+        _say(f'  {key:10s} {summary[key]}')
+    _say(f'  {"metrics":10s} {work_dir / "summary.json"}')
     return summary
+
+
+def _brief(metrics: dict) -> str:
+    keys = ('coco/AP', 'coco/AP .5', 'PCK', 'AUC', 'EPE')
+    return ', '.join(f'{k} {metrics[k]:.3f}' for k in keys if k in metrics)
 
 
 if __name__ == '__main__':

@@ -7,7 +7,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_main_job_quick_makes_checks_and_draws(tmp_path):
+def test_main_job_quick_runs_data_to_trained_model(tmp_path):
     cmd = [sys.executable, str(ROOT / 'tools' / 'main_job.py'), '--quick',
            '--data', str(tmp_path / 'data'), '--work-dir', str(tmp_path / 'wd')]
     out = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path)
@@ -20,6 +20,13 @@ def test_main_job_quick_makes_checks_and_draws(tmp_path):
     assert len([p for p in drawn if p.stem.endswith('_original')]) == 8
     assert len([p for p in drawn if p.stem.endswith('_transformed')]) == 8
     assert (tmp_path / 'data' / 'video' / 'self5_video.mp4').is_file()
+    # Untrained and trained evaluations, a checkpoint, curves and overlays.
+    for key in ('untrained', 'trained'):
+        assert {'coco/AP', 'PCK', 'AUC', 'EPE'} <= set(summary[key])
+    assert Path(summary['checkpoint']).is_file()
+    assert (tmp_path / 'wd' / 'curves.png').stat().st_size > 1000
+    assert len(list((tmp_path / 'wd' / 'overlays').glob('*.png'))) == \
+        summary['check']['val']['instances']
     # A second run reuses the data.
     again = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path)
     assert again.returncode == 0, again.stderr[-3000:]
