@@ -22,7 +22,7 @@ except ImportError:  # running from a checkout without installing
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-from customkpt.engine.config import load_run_config, set_skip_invalid
+from customkpt.engine.config import init_cpu_process_group, load_run_config, set_skip_invalid
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -73,6 +73,7 @@ def build_config(args: argparse.Namespace) -> Config:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     cfg = build_config(args)
+    init_cpu_process_group(args.launcher)
     runner = Runner.from_cfg(cfg)
     runner.train()
 

@@ -49,11 +49,29 @@ def load_run_config(path: str, cfg_options: dict | None = None, launcher: str = 
     return cfg
 
 
+def init_cpu_process_group(launcher: str) -> bool:
+    """Start the gloo process group for a torchrun launch without a GPU.
+
+    mmengine's own set-up for ``--launcher pytorch`` selects a CUDA device,
+    which fails where torch has no CUDA; the Runner skips that set-up when a
+    group already exists. Returns whether a group was started here.
+    """
+    import torch.distributed as dist
+    if launcher != 'pytorch' or torch.cuda.is_available() or dist.is_initialized():
+        return False
+    dist.init_process_group(backend='gloo', init_method='env://')
+    return True
+
+
 def apply_launcher(cfg: Config) -> None:
-    """Use the gloo backend when a distributed run has no GPU."""
+    """Use gloo, and DDP without device ids, when a distributed run has no GPU."""
     if cfg.get('launcher', 'none') == 'none':
         return
     env = cfg.setdefault('env_cfg', ConfigDict())
     dist_cfg = env.setdefault('dist_cfg', ConfigDict(backend='nccl'))
     if not torch.cuda.is_available():
         dist_cfg.backend = 'gloo'
+        # DDP on CPU takes no device ids (mmengine passes the local rank).
+        if cfg.get('model_wrapper_cfg') is None:
+            cfg.model_wrapper_cfg = ConfigDict(type='MMDistributedDataParallel',
+                                               device_ids=None, broadcast_buffers=False)
