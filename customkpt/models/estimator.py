@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 from mmengine.model import BaseModel
+from mmengine.structures import PixelData
 
 from customkpt.registry import MODELS
 from customkpt.structures import PoseDataSample
@@ -90,6 +91,5 @@ class TopdownEstimator(BaseModel):
                 pred.bbox_scores = gt.bbox_scores if 'bbox_scores' in gt else np.ones(1)
             sample.pred_instances = pred
             if self.test_cfg.get('output_heatmaps', False):
-                from mmengine.structures import PixelData
                 sample.pred_fields = PixelData(heatmaps=heatmaps[i].cpu())
         return data_samples
