@@ -20,7 +20,8 @@ except ImportError:  # running from a checkout without installing
 from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.runner import Runner
 
-from customkpt.engine.config import init_cpu_process_group, load_run_config, set_skip_invalid
+from customkpt.engine.config import (close_process_group, init_cpu_process_group,
+                                     load_run_config, set_skip_invalid)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -73,7 +74,10 @@ def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
     init_cpu_process_group(args.launcher)
     runner = Runner.from_cfg(build_config(args))
-    metrics = runner.test()
+    try:
+        metrics = runner.test()
+    finally:
+        close_process_group()
     if args.out:
         print(f'predictions written to {args.out}')
     return metrics

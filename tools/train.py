@@ -22,7 +22,8 @@ except ImportError:  # running from a checkout without installing
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-from customkpt.engine.config import init_cpu_process_group, load_run_config, set_skip_invalid
+from customkpt.engine.config import (close_process_group, init_cpu_process_group,
+                                     load_run_config, set_skip_invalid)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -75,7 +76,10 @@ def main(argv: list[str] | None = None) -> None:
     cfg = build_config(args)
     init_cpu_process_group(args.launcher)
     runner = Runner.from_cfg(cfg)
-    runner.train()
+    try:
+        runner.train()
+    finally:
+        close_process_group()
 
 
 if __name__ == '__main__':

@@ -63,6 +63,15 @@ def init_cpu_process_group(launcher: str) -> bool:
     return True
 
 
+def close_process_group() -> None:
+    """End a distributed run cleanly: without this, gloo's worker threads
+    can abort a process at interpreter exit (SIGABRT after a finished run)."""
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+
+
 def apply_launcher(cfg: Config) -> None:
     """Use gloo, and DDP without device ids, when a distributed run has no GPU."""
     if cfg.get('launcher', 'none') == 'none':

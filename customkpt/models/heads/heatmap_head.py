@@ -1,4 +1,11 @@
-"""Heatmap head: one 1x1 convolution from backbone features to K heatmaps."""
+"""Heatmap head: backbone features -> K heatmaps -> keypoints in crop pixels.
+
+For HRNet the head is a single 1x1 convolution named ``final_layer`` (state
+dict keys ``final_layer.weight`` (K, C, 1, 1) and ``final_layer.bias`` (K,)).
+Optional transposed convolutions (``deconv_layers``, each doubling the
+resolution) and plain convolutions (``conv_layers``) come before it, as in
+SimpleBaseline-style heads.
+"""
 from __future__ import annotations
 
 from typing import Sequence
@@ -12,70 +19,226 @@ from mmengine.structures import InstanceData
 from customkpt.registry import KEYPOINT_CODECS, MODELS
 from customkpt.structures import PoseDataSample
 
+__all__ = ['HeatmapHead', 'flip_heatmaps', 'heatmap_accuracy']
 
-def flip_heatmaps(heatmaps: torch.Tensor, flip_indices: Sequence[int],
+
+def flip_heatmaps(heatmaps: torch.Tensor, flip_indices: Sequence[int] | torch.Tensor,
                   shift: bool = True) -> torch.Tensor:
-    """Undo a horizontal input flip on (B, K, H, W) heatmaps: mirror them,
-    put each channel back in its partner's slot, and optionally move them one
-    pixel right (the mirrored pixel grid is off by one)."""
-    out = heatmaps.flip(-1)[:, list(flip_indices)]
+    """Undo a horizontal input flip on heatmaps.
+
+    Mirrors the (B, K, H, W) heatmaps, moves channel ``flip_indices[k]`` into
+    slot ``k`` (a left point predicted on the mirrored image is the right
+    point of the original) and, when ``shift``, moves them one pixel right
+    (``out[..., 1:] = out[..., :-1]``; column 0 keeps its value), which
+    compensates the off-by-one of the mirrored pixel grid.
+
+    Args:
+        heatmaps: (B, K, H, W) heatmaps predicted on the flipped input.
+        flip_indices: K ints shared by the batch, or a (B, K) integer array
+            with one table per sample.
+        shift: apply the one-pixel shift.
+    """
+    b, k = heatmaps.shape[:2]
+    idx = torch.as_tensor(np.asarray(flip_indices), dtype=torch.long, device=heatmaps.device)
+    if idx.shape[-1] != k:
+        raise ValueError(f'flip_indices has {idx.shape[-1]} entries but there are {k} heatmaps')
+    out = heatmaps.flip(-1)
+    if idx.ndim == 1:
+        out = out[:, idx]
+    else:
+        out = out[torch.arange(b, device=out.device)[:, None], idx]
     if shift:
         out = torch.cat([out[..., :1], out[..., :-1]], dim=-1)
     return out
 
 
-def heatmap_accuracy(pred: np.ndarray, target: np.ndarray, weights: np.ndarray,
+def heatmap_accuracy(pred: np.ndarray, target: np.ndarray, weights: np.ndarray | None = None,
                      thr: float = 0.05) -> float:
-    """Share of weighted keypoints whose predicted peak lies within ``thr``
-    of the heatmap diagonal from the target peak ((B, K, H, W) maps)."""
+    """PCK of heatmap peaks, for training logs.
+
+    A keypoint counts as correct when its predicted argmax lies within
+    ``thr`` of the target argmax, with x normalised by the heatmap width and
+    y by its height. Only keypoints with a positive weight and a target peak
+    above 0 count.
+
+    Args:
+        pred, target: (B, K, H, W) heatmaps.
+        weights: (B, K) weights, or None for all.
+        thr: distance threshold.
+
+    Returns:
+        The share of correct keypoints, 0.0 when none count.
+    """
     b, k, h, w = pred.shape
     p = pred.reshape(b, k, -1).argmax(-1)
-    t = target.reshape(b, k, -1).argmax(-1)
-    dist = np.hypot(p % w - t % w, p // w - t // w) / np.hypot(h, w)
-    mask = weights > 0
+    flat_target = target.reshape(b, k, -1)
+    t = flat_target.argmax(-1)
+    dist = np.hypot((p % w - t % w) / w, (p // w - t // w) / h)
+    mask = flat_target.max(-1) > 0
+    if weights is not None:
+        mask &= np.asarray(weights).reshape(b, k) > 0
     return float((dist[mask] < thr).mean()) if mask.any() else 0.0
+
+
+def _flip_indices_of(data_samples: Sequence[PoseDataSample] | None, test_cfg: dict,
+                     num_samples: int) -> np.ndarray:
+    """The flip table: (K,) when shared, else (B, K)."""
+    tables = []
+    for sample in data_samples or []:
+        table = sample.metainfo.get('flip_indices')
+        if table is None:
+            table = test_cfg.get('flip_indices')
+        if table is None:
+            break
+        tables.append(list(table))
+    if len(tables) != num_samples:
+        table = test_cfg.get('flip_indices')
+        if table is None:
+            raise KeyError("flip test needs 'flip_indices' in every sample's metainfo "
+                           '(or in test_cfg)')
+        return np.asarray(table, dtype=np.int64)
+    if all(t == tables[0] for t in tables):
+        return np.asarray(tables[0], dtype=np.int64)
+    return np.asarray(tables, dtype=np.int64)
 
 
 @MODELS.register_module()
 class HeatmapHead(BaseModule):
-    """Predict K heatmaps from the highest-resolution backbone feature.
+    """Predict K heatmaps from the last (highest-resolution) backbone feature.
 
     Args:
         in_channels: channels of the backbone output.
         out_channels: K, the number of keypoints.
-        loss: loss config (KeypointMSELoss by default).
-        decoder: codec config used to turn heatmaps into keypoints.
+        deconv_out_channels: output channels of stride-2 transposed convs
+            (+ BN + ReLU); empty for HRNet.
+        deconv_kernel_sizes: kernel (4, 3 or 2) per transposed conv; 4 each
+            by default.
+        conv_out_channels: output channels of convs (+ BN + ReLU) after the
+            transposed convs.
+        conv_kernel_sizes: kernel per conv; 3 each by default.
+        final_layer_kernel: kernel of ``final_layer``.
+        loss: loss config.
+        decoder: codec config (``KEYPOINT_CODECS``) to turn heatmaps into
+            keypoints; needed by :meth:`predict`.
+        init_cfg: mmengine init config; N(0, 0.001) convs with zero bias and
+            unit BatchNorm by default.
     """
 
-    def __init__(self, in_channels: int, out_channels: int,
-                 loss: dict | None = None, decoder: dict | None = None,
-                 init_cfg: dict | list | None = None) -> None:
+    def __init__(self, in_channels: int = 32, out_channels: int | None = None,
+                 deconv_out_channels: Sequence[int] = (),
+                 deconv_kernel_sizes: Sequence[int] | None = None,
+                 conv_out_channels: Sequence[int] = (),
+                 conv_kernel_sizes: Sequence[int] | None = None,
+                 final_layer_kernel: int = 1, loss: dict | None = None,
+                 decoder: dict | None = None, init_cfg: dict | list | None = None) -> None:
+        if out_channels is None:
+            raise ValueError('HeatmapHead needs out_channels (the number of keypoints)')
         if init_cfg is None:
-            init_cfg = [dict(type='Normal', layer='Conv2d', std=0.001, bias=0)]
+            init_cfg = [dict(type='Normal', layer=['Conv2d', 'ConvTranspose2d'], std=0.001,
+                             bias=0),
+                        dict(type='Constant', layer='BatchNorm2d', val=1)]
         super().__init__(init_cfg=init_cfg)
         self.in_channels = in_channels
         self.out_channels = out_channels
-        self.final_layer = nn.Conv2d(in_channels, out_channels, 1)
-        self.loss_module = MODELS.build(loss or dict(type='KeypointMSELoss'))
+
+        c = in_channels
+        if deconv_kernel_sizes is None:
+            deconv_kernel_sizes = [4] * len(deconv_out_channels)
+        if len(deconv_kernel_sizes) != len(deconv_out_channels):
+            raise ValueError('deconv_kernel_sizes needs one entry per deconv_out_channels')
+        layers: list[nn.Module] = []
+        for cout, kernel in zip(deconv_out_channels, deconv_kernel_sizes):
+            padding, output_padding = {4: (1, 0), 3: (1, 1), 2: (0, 0)}.get(kernel, (None, None))
+            if padding is None:
+                raise ValueError(f'deconv kernel must be 4, 3 or 2, got {kernel}')
+            layers += [nn.ConvTranspose2d(c, cout, kernel, 2, padding, output_padding,
+                                          bias=False),
+                       nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
+            c = cout
+        self.deconv_layers = nn.Sequential(*layers) if layers else nn.Identity()
+
+        if conv_kernel_sizes is None:
+            conv_kernel_sizes = [3] * len(conv_out_channels)
+        if len(conv_kernel_sizes) != len(conv_out_channels):
+            raise ValueError('conv_kernel_sizes needs one entry per conv_out_channels')
+        layers = []
+        for cout, kernel in zip(conv_out_channels, conv_kernel_sizes):
+            layers += [nn.Conv2d(c, cout, kernel, 1, kernel // 2, bias=False),
+                       nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
+            c = cout
+        self.conv_layers = nn.Sequential(*layers) if layers else nn.Identity()
+
+        self.final_layer = nn.Conv2d(c, out_channels, final_layer_kernel, 1,
+                                     final_layer_kernel // 2)
+        self.loss_module = MODELS.build(
+            loss if loss is not None else dict(type='KeypointMSELoss', use_target_weight=True))
         self.decoder = KEYPOINT_CODECS.build(decoder) if decoder is not None else None
 
     def forward(self, feats: Sequence[torch.Tensor]) -> torch.Tensor:
-        return self.final_layer(feats[-1])
+        """Backbone outputs (the last one is used) -> (B, K, H, W) heatmaps."""
+        x = feats[-1] if isinstance(feats, (list, tuple)) else feats
+        return self.final_layer(self.conv_layers(self.deconv_layers(x)))
 
-    def loss(self, feats: Sequence[torch.Tensor], data_samples: list[PoseDataSample]) -> dict:
+    def loss(self, feats: Sequence[torch.Tensor], data_samples: Sequence[PoseDataSample],
+             train_cfg: dict | None = None) -> dict[str, torch.Tensor]:
+        """Heatmap loss against ``gt_fields.heatmaps`` weighted by
+        ``gt_instance_labels.keypoint_weights``.
+
+        Returns:
+            dict with ``loss_kpt`` and ``acc_pose`` (heatmap PCK@0.05, a
+            detached value for the logs).
+        """
         pred = self.forward(feats)
-        target = torch.stack([s.gt_fields.heatmaps for s in data_samples]).to(pred)
-        weights = torch.cat([s.gt_instance_labels.keypoint_weights
+        target = torch.stack([torch.as_tensor(s.gt_fields.heatmaps)
+                              for s in data_samples]).to(pred)
+        weights = torch.cat([torch.as_tensor(s.gt_instance_labels.keypoint_weights).reshape(1, -1)
                              for s in data_samples]).to(pred)
-        acc = heatmap_accuracy(pred.detach().cpu().numpy(), target.cpu().numpy(),
+        acc = heatmap_accuracy(pred.detach().float().cpu().numpy(), target.cpu().numpy(),
                                weights.cpu().numpy())
         return dict(loss_kpt=self.loss_module(pred, target, weights),
                     acc_pose=torch.tensor(acc, device=pred.device))
 
-    def predict(self, heatmaps: torch.Tensor) -> list[InstanceData]:
-        """Decode (B, K, H, W) heatmaps into keypoints in crop pixels."""
+    def predict_heatmaps(self, feats, data_samples: Sequence[PoseDataSample] | None = None,
+                         test_cfg: dict | None = None) -> torch.Tensor:
+        """Heatmaps for inference, flip-test averaged when asked.
+
+        Args:
+            feats: backbone outputs; with ``test_cfg['flip_test']`` a pair
+                ``(feats, feats_of_the_horizontally_flipped_input)``.
+            data_samples: their ``metainfo['flip_indices']`` (K partner
+                indices) swap left and right channels in flip test.
+            test_cfg: ``flip_test`` (default False), ``flip_mode`` (only
+                'heatmap'), ``shift_heatmap`` (default True) and a fallback
+                ``flip_indices``.
+
+        Returns:
+            (B, K, H, W) heatmaps.
+        """
+        cfg = dict(test_cfg or {})
+        if not cfg.get('flip_test', False):
+            return self.forward(feats)
+        if cfg.get('flip_mode', 'heatmap') != 'heatmap':
+            raise ValueError(f"only flip_mode='heatmap' is supported, got {cfg['flip_mode']!r}")
+        if not (isinstance(feats, (list, tuple)) and len(feats) == 2):
+            raise ValueError('flip test needs feats as (feats, flipped_feats)')
+        feats, flipped_feats = feats
+        heatmaps = self.forward(feats)
+        flipped = self.forward(flipped_feats)
+        flip_indices = _flip_indices_of(data_samples, cfg, heatmaps.shape[0])
+        flipped = flip_heatmaps(flipped, flip_indices, cfg.get('shift_heatmap', True))
+        return 0.5 * (heatmaps + flipped)
+
+    def decode(self, heatmaps: torch.Tensor) -> list[InstanceData]:
+        """(B, K, H, W) heatmaps -> per sample ``keypoints`` (1, K, 2) in crop
+        pixels and ``keypoint_scores`` (1, K), numpy float32."""
         if self.decoder is None:
             raise RuntimeError('HeatmapHead needs a decoder (codec config) to predict')
         kpts, scores = self.decoder.batch_decode(heatmaps.detach().float().cpu().numpy())
         return [InstanceData(keypoints=kpts[i:i + 1], keypoint_scores=scores[i:i + 1])
                 for i in range(len(kpts))]
+
+    def predict(self, feats, data_samples: Sequence[PoseDataSample] | None = None,
+                test_cfg: dict | None = None) -> list[InstanceData]:
+        """Decoded keypoints in crop pixels, one InstanceData per sample (see
+        :meth:`predict_heatmaps` for the flip test)."""
+        return self.decode(self.predict_heatmaps(feats, data_samples, test_cfg))
