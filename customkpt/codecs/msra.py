@@ -14,6 +14,7 @@ import numpy as np
 
 from customkpt.registry import KEYPOINT_CODECS
 
+from .base import HeatmapCodec
 from .gaussian import generate_gaussian_heatmaps
 from .refine import get_heatmap_maximum, refine_keypoints_dark, refine_keypoints_quarter
 
@@ -21,7 +22,7 @@ __all__ = ['MSRAHeatmap']
 
 
 @KEYPOINT_CODECS.register_module()
-class MSRAHeatmap:
+class MSRAHeatmap(HeatmapCodec):
     """Gaussian heatmap codec with quarter-offset or DARK decoding.
 
     Crop pixels map to heatmap pixels by ``heatmap_size / input_size`` per
@@ -95,22 +96,6 @@ class MSRAHeatmap:
         keypoints = (locs * self.scale_factor).astype(np.float32)
         scores = np.where(vals > 0, vals, 0).astype(np.float32)
         return keypoints, scores
-
-    def decode(self, heatmaps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Decode one sample's heatmaps.
-
-        Args:
-            heatmaps: (K, H, W) heatmaps.
-
-        Returns:
-            tuple:
-            - keypoints: float32 (1, K, 2) (x, y) in input-crop pixels.
-            - scores: float32 (1, K), as in :meth:`batch_decode`.
-        """
-        heatmaps = np.asarray(heatmaps)
-        if heatmaps.ndim != 3:
-            raise ValueError(f'heatmaps must be (K, H, W), got shape {heatmaps.shape}')
-        return self.batch_decode(heatmaps[None])
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(input_size={self.input_size}, '

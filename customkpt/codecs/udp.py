@@ -16,6 +16,7 @@ import numpy as np
 
 from customkpt.registry import KEYPOINT_CODECS
 
+from .base import HeatmapCodec
 from .gaussian import generate_gaussian_heatmaps
 from .refine import get_heatmap_maximum, refine_keypoints_dark
 
@@ -23,7 +24,7 @@ __all__ = ['UDPHeatmap']
 
 
 @KEYPOINT_CODECS.register_module()
-class UDPHeatmap:
+class UDPHeatmap(HeatmapCodec):
     """Unbiased (UDP) Gaussian heatmap codec with DARK-style decoding.
 
     Args:
@@ -86,22 +87,6 @@ class UDPHeatmap:
         keypoints = (locs * self.scale_factor).astype(np.float32)
         scores = np.where(vals > 0, vals, 0).astype(np.float32)
         return keypoints, scores
-
-    def decode(self, heatmaps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Decode one sample's heatmaps.
-
-        Args:
-            heatmaps: (K, H, W) heatmaps.
-
-        Returns:
-            tuple:
-            - keypoints: float32 (1, K, 2) (x, y) in input-crop pixels.
-            - scores: float32 (1, K), as in :meth:`batch_decode`.
-        """
-        heatmaps = np.asarray(heatmaps)
-        if heatmaps.ndim != 3:
-            raise ValueError(f'heatmaps must be (K, H, W), got shape {heatmaps.shape}')
-        return self.batch_decode(heatmaps[None])
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(input_size={self.input_size}, '
