@@ -4,12 +4,39 @@ from __future__ import annotations
 import numpy as np
 
 
+from .refine import get_heatmap_maximum
+
+
 class HeatmapCodec:
     """Base of the heatmap codecs: subclasses implement ``encode`` and
-    ``batch_decode``; single-sample ``decode`` is defined here once."""
+    ``refine`` (sub-pixel refinement of the argmax) and set
+    ``scale_factor``; decoding is defined here once."""
+
+    scale_factor: np.ndarray
+
+    def refine(self, locs: np.ndarray, heatmaps: np.ndarray) -> np.ndarray:
+        """Refine (B, K, 2) argmax locations on (B, K, H, W) heatmaps."""
+        raise NotImplementedError
 
     def batch_decode(self, heatmaps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        raise NotImplementedError
+        """Decode a batch of heatmaps in one vectorised pass.
+
+        Args:
+            heatmaps: (B, K, H, W) heatmaps.
+
+        Returns:
+            tuple:
+            - keypoints: float32 (B, K, 2) (x, y) in input-crop pixels.
+            - scores: float32 (B, K), the peak values; 0 where the peak is
+              not positive.
+        """
+        heatmaps = np.asarray(heatmaps, dtype=np.float32)
+        if heatmaps.ndim != 4:
+            raise ValueError(f'heatmaps must be (B, K, H, W), got shape {heatmaps.shape}')
+        locs, vals = get_heatmap_maximum(heatmaps)
+        keypoints = (self.refine(locs, heatmaps) * self.scale_factor).astype(np.float32)
+        scores = np.where(vals > 0, vals, 0).astype(np.float32)
+        return keypoints, scores
 
     def decode(self, heatmaps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Decode one sample's heatmaps.

@@ -16,7 +16,7 @@ from customkpt.registry import KEYPOINT_CODECS
 
 from .base import HeatmapCodec
 from .gaussian import generate_gaussian_heatmaps
-from .refine import get_heatmap_maximum, refine_keypoints_dark, refine_keypoints_quarter
+from .refine import refine_keypoints_dark, refine_keypoints_quarter
 
 __all__ = ['MSRAHeatmap']
 
@@ -73,29 +73,11 @@ class MSRAHeatmap(HeatmapCodec):
                                                        self.heatmap_size, self.sigma)
         return dict(heatmaps=heatmaps, keypoint_weights=weights)
 
-    def batch_decode(self, heatmaps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Decode a batch of heatmaps in one vectorised pass.
-
-        Args:
-            heatmaps: (B, K, H, W) heatmaps.
-
-        Returns:
-            tuple:
-            - keypoints: float32 (B, K, 2) (x, y) in input-crop pixels.
-            - scores: float32 (B, K), the peak values; 0 where the peak is
-              not positive.
-        """
-        heatmaps = np.asarray(heatmaps, dtype=np.float32)
-        if heatmaps.ndim != 4:
-            raise ValueError(f'heatmaps must be (B, K, H, W), got shape {heatmaps.shape}')
-        locs, vals = get_heatmap_maximum(heatmaps)
+    def refine(self, locs: np.ndarray, heatmaps: np.ndarray) -> np.ndarray:
+        """DARK when ``unbiased``, else the quarter-pixel step."""
         if self.unbiased:
-            locs = refine_keypoints_dark(locs, heatmaps, self.blur_kernel_size)
-        else:
-            locs = refine_keypoints_quarter(locs, heatmaps)
-        keypoints = (locs * self.scale_factor).astype(np.float32)
-        scores = np.where(vals > 0, vals, 0).astype(np.float32)
-        return keypoints, scores
+            return refine_keypoints_dark(locs, heatmaps, self.blur_kernel_size)
+        return refine_keypoints_quarter(locs, heatmaps)
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(input_size={self.input_size}, '

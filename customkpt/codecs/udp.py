@@ -18,7 +18,7 @@ from customkpt.registry import KEYPOINT_CODECS
 
 from .base import HeatmapCodec
 from .gaussian import generate_gaussian_heatmaps
-from .refine import get_heatmap_maximum, refine_keypoints_dark
+from .refine import refine_keypoints_dark
 
 __all__ = ['UDPHeatmap']
 
@@ -67,26 +67,9 @@ class UDPHeatmap(HeatmapCodec):
                                                        self.heatmap_size, self.sigma)
         return dict(heatmaps=heatmaps, keypoint_weights=weights)
 
-    def batch_decode(self, heatmaps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Decode a batch of heatmaps in one vectorised pass.
-
-        Args:
-            heatmaps: (B, K, H, W) heatmaps.
-
-        Returns:
-            tuple:
-            - keypoints: float32 (B, K, 2) (x, y) in input-crop pixels.
-            - scores: float32 (B, K), the peak values; 0 where the peak is
-              not positive.
-        """
-        heatmaps = np.asarray(heatmaps, dtype=np.float32)
-        if heatmaps.ndim != 4:
-            raise ValueError(f'heatmaps must be (B, K, H, W), got shape {heatmaps.shape}')
-        locs, vals = get_heatmap_maximum(heatmaps)
-        locs = refine_keypoints_dark(locs, heatmaps, self.blur_kernel_size)
-        keypoints = (locs * self.scale_factor).astype(np.float32)
-        scores = np.where(vals > 0, vals, 0).astype(np.float32)
-        return keypoints, scores
+    def refine(self, locs: np.ndarray, heatmaps: np.ndarray) -> np.ndarray:
+        """DARK's Newton step (UDP targets are unrounded Gaussians)."""
+        return refine_keypoints_dark(locs, heatmaps, self.blur_kernel_size)
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(input_size={self.input_size}, '

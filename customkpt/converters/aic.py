@@ -20,7 +20,6 @@ Challenger's order, with COCO's spelling for the limb points.
 """
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,7 @@ from tqdm import tqdm
 
 from .common import (DEFAULT_BBOX_PAD, DEFAULT_MIN_MARGIN, CocoBuilder, ConversionError,
                      ConversionResult, image_size, make_category, natural_key,
-                     skeleton_from_names)
+                     read_json, skeleton_from_names)
 
 #: The 14 AI Challenger points, in the dataset's order.
 AIC_NAMES = ['right_shoulder', 'right_elbow', 'right_wrist', 'left_shoulder', 'left_elbow',
@@ -115,14 +114,8 @@ def convert_aic(ann_file: str | Path, images_dir: str | Path | None = None,
             unknown visibility values, missing images.
     """
     ann_file = Path(ann_file)
-    if not ann_file.is_file():
-        raise ConversionError(f'AI Challenger annotation file not found: {ann_file}')
+    records = read_json(ann_file, 'AI Challenger annotation file')
     root = Path(images_dir) if images_dir is not None else ann_file.parent
-    try:
-        with open(ann_file, encoding='utf-8') as fh:
-            records = json.load(fh)
-    except json.JSONDecodeError as exc:
-        raise ConversionError(f'{ann_file}: invalid json: {exc}') from exc
     if isinstance(records, dict) and 'annotations' in records:
         raise ConversionError(f'{ann_file}: this is already a COCO-style file (it has '
                               '"annotations"); use it directly')

@@ -66,6 +66,18 @@ class ConversionError(ValueError):
 
 
 # --------------------------------------------------------------------- helpers
+def read_json(path: Path, what: str) -> Any:
+    """Parse a json file; a missing file or bad json is a ConversionError
+    naming ``what`` (e.g. 'MPII annotation file') and the path."""
+    if not path.is_file():
+        raise ConversionError(f'{what} not found: {path}')
+    try:
+        with open(path, encoding='utf-8') as fh:
+            return json.load(fh)
+    except json.JSONDecodeError as exc:
+        raise ConversionError(f'{path}: invalid json: {exc}') from exc
+
+
 def natural_key(text: str) -> tuple:
     """Sort key that orders digit runs by value (``img2`` before ``img10``)."""
     return tuple(int(tok) if tok.isdigit() else tok.lower()

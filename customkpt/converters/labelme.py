@@ -28,7 +28,6 @@ folder splits. Labelme has no visibility flag: every point has ``v = 2``.
 """
 from __future__ import annotations
 
-import json
 import math
 import os
 from pathlib import Path
@@ -39,7 +38,7 @@ from tqdm import tqdm
 
 from .common import (DEFAULT_BBOX_PAD, DEFAULT_MIN_MARGIN, CocoBuilder, ConversionError,
                      ConversionResult, image_size, make_category, natural_key,
-                     to_posix_relpath)
+                     read_json, to_posix_relpath)
 
 
 def _number_pair(value: Any) -> tuple[float, float] | None:
@@ -66,11 +65,7 @@ def _find_files(src: Path, exclude: Iterable[Path]) -> list[Path]:
 
 def _load(path: Path) -> dict | None:
     """The parsed file, ``None`` when it is not a Labelme annotation."""
-    try:
-        with open(path, encoding='utf-8') as fh:
-            data = json.load(fh)
-    except json.JSONDecodeError as exc:
-        raise ConversionError(f'{path}: invalid json: {exc}') from exc
+    data = read_json(path, 'Labelme file')
     if not isinstance(data, dict) or not isinstance(data.get('shapes'), list):
         return None
     return data

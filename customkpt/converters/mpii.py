@@ -30,7 +30,6 @@ order of first appearance; the persons of an image keep the file's order.
 """
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
@@ -38,7 +37,8 @@ import numpy as np
 from tqdm import tqdm
 
 from .common import (DEFAULT_BBOX_PAD, DEFAULT_MIN_MARGIN, CocoBuilder, ConversionError,
-                     ConversionResult, image_size, make_category, skeleton_from_names)
+                     ConversionResult, image_size, make_category, read_json,
+                     skeleton_from_names)
 
 #: The 16 MPII joints, in the dataset's order.
 MPII_NAMES = ['r_ankle', 'r_knee', 'r_hip', 'l_hip', 'l_knee', 'l_ankle', 'pelvis', 'thorax',
@@ -130,14 +130,8 @@ def convert_mpii(ann_file: str | Path, images_dir: str | Path | None = None,
             missing images.
     """
     ann_file = Path(ann_file)
-    if not ann_file.is_file():
-        raise ConversionError(f'MPII annotation file not found: {ann_file}')
+    records = read_json(ann_file, 'MPII annotation file')
     root = Path(images_dir) if images_dir is not None else ann_file.parent
-    try:
-        with open(ann_file, encoding='utf-8') as fh:
-            records = json.load(fh)
-    except json.JSONDecodeError as exc:
-        raise ConversionError(f'{ann_file}: invalid json: {exc}') from exc
     if not isinstance(records, list):
         raise ConversionError(f'{ann_file}: expected a list of MPII person records')
 
