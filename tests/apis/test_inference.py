@@ -1,0 +1,86 @@
+"""init_model / inference_topdown / TopdownPredictor on a tiny model."""
+import numpy as np
+import pytest
+import torch
+
+from customkpt.apis import TopdownPredictor, inference_topdown, init_model, stack_predictions
+
+CONFIG = 'configs/hrnet_self5_cpu.py'
+
+
+@pytest.fixture(scope='module')
+def model():
+    torch.manual_seed(0)
+    return init_model(CONFIG)
+
+
+def _image(seed=0, h=160, w=200):
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 255, (h, w, 3), dtype=np.uint8)
+
+
+def test_meta_from_config(model):
+    assert model.dataset_meta['keypoint_names'][0] == 'head'
+    assert model.dataset_meta['flip_indices'] == [0, 2, 1, 4, 3]
+    assert not model.training
+
+
+def test_meta_restored_from_checkpoint(tmp_path, model):
+    meta = dict(model.dataset_meta, keypoint_names=['a', 'b', 'c', 'd', 'e'],
+                flip_pairs=[], flip_indices=[0, 1, 2, 3, 4])
+    ckpt = tmp_path / 'model.pth'
+    torch.save(dict(state_dict=model.state_dict(), meta=dict(dataset_meta=meta)), ckpt)
+    loaded = init_model(CONFIG, ckpt)
+    assert loaded.dataset_meta['keypoint_names'] == ['a', 'b', 'c', 'd', 'e']
+    assert loaded.dataset_meta['flip_indices'] == [0, 1, 2, 3, 4]
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, loaded.state_dict()[key]), key
+
+
+def test_missing_files_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match='nope.py'):
+        init_model(tmp_path / 'nope.py')
+    with pytest.raises(FileNotFoundError, match='nope.pth'):
+        init_model(CONFIG, tmp_path / 'nope.pth')
+
+
+def test_unreadable_image_named(model, tmp_path):
+    bad = tmp_path / 'bad.png'
+    bad.write_bytes(b'not an image')
+    with pytest.raises(OSError, match='bad.png'):
+        inference_topdown(model, bad)
+
+
+def test_full_frame_default_and_formats(model):
+    img = _image()
+    full = stack_predictions(inference_topdown(model, img))
+    np.testing.assert_allclose(full['bboxes'], [[0, 0, 200, 160]])
+    assert full['keypoints'].shape == (1, 5, 2) and full['keypoint_scores'].shape == (1, 5)
+    xyxy = stack_predictions(inference_topdown(model, img, [[20, 10, 120, 150]]))
+    xywh = stack_predictions(inference_topdown(model, img, [[20, 10, 100, 140]],
+                                               bbox_format='xywh'))
+    np.testing.assert_allclose(xyxy['keypoints'], xywh['keypoints'])
+
+
+def test_batching_does_not_change_results(model):
+    img = _image(1)
+    boxes = [[0, 0, 100, 100], [50, 40, 190, 150], [10, 60, 80, 159]]
+    together = TopdownPredictor(model)(img, boxes, bbox_scores=[0.9, 0.8, 0.7])
+    split = TopdownPredictor(model, batch_size=2)(img, boxes, bbox_scores=[0.9, 0.8, 0.7])
+    np.testing.assert_allclose(together['keypoints'], split['keypoints'], atol=1e-4)
+    np.testing.assert_allclose(together['bbox_scores'], [0.9, 0.8, 0.7])
+    assert together['keypoints'].shape == (3, 5, 2)
+
+
+def test_keypoints_follow_the_content(model):
+    """Moving image content and box by (dx, dy) moves the keypoints by it."""
+    img = _image(2, 300, 300)
+    moved = np.zeros_like(img)
+    dx, dy = 37, 21
+    moved[dy:, dx:] = img[:300 - dy, :300 - dx]
+    box = np.array([[40, 30, 200, 250]], np.float32)
+    a = stack_predictions(inference_topdown(model, img, box))
+    b = stack_predictions(inference_topdown(model, moved, box + [dx, dy, dx, dy]))
+    np.testing.assert_allclose(b['keypoints'] - a['keypoints'],
+                               np.broadcast_to([dx, dy], a['keypoints'].shape), atol=1e-3)
+    np.testing.assert_allclose(a['keypoint_scores'], b['keypoint_scores'], atol=1e-5)
