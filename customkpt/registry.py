@@ -68,9 +68,14 @@ VISBACKENDS = _child('vis backend', MMENGINE_VISBACKENDS)
 # Keypoint codecs (heatmap encoders/decoders) have no mmengine counterpart.
 KEYPOINT_CODECS = Registry('keypoint codec', scope=SCOPE, locations=['customkpt.codecs'])
 
+# Video inference: temporal keypoint filters and where boxes come from.
+KEYPOINT_FILTERS = Registry('keypoint filter', scope=SCOPE, locations=['customkpt.smoothing'])
+BOX_PROVIDERS = Registry('box provider', scope=SCOPE, locations=['customkpt.apis'])
+
 __all__ = [
     'SCOPE', 'RUNNERS', 'LOOPS', 'HOOKS', 'LOG_PROCESSORS', 'FUNCTIONS', 'DATASETS',
     'DATA_SAMPLERS', 'TRANSFORMS', 'MODELS', 'MODEL_WRAPPERS', 'WEIGHT_INITIALIZERS',
     'OPTIMIZERS', 'OPTIM_WRAPPERS', 'OPTIM_WRAPPER_CONSTRUCTORS', 'PARAM_SCHEDULERS',
-    'METRICS', 'EVALUATOR', 'VISUALIZERS', 'VISBACKENDS', 'KEYPOINT_CODECS'
+    'METRICS', 'EVALUATOR', 'VISUALIZERS', 'VISBACKENDS', 'KEYPOINT_CODECS', 'KEYPOINT_FILTERS',
+    'BOX_PROVIDERS'
 ]
