@@ -1,7 +1,13 @@
 """User-facing inference: load a model from config + checkpoint, run it on
-images and boxes."""
+images and boxes; box providers and the video pipeline.
+
+Importing this package registers the box providers in
+``customkpt.registry.BOX_PROVIDERS``."""
+from .boxes import (BoxFileBoxes, FullFrameBoxes, KeypointTrackingBoxes, OnnxDetectorBoxes,
+                    build_box_provider)
 from .inference import (TopdownPredictor, inference_topdown, init_model, stack_predictions,
                         test_pipeline_of)
 
 __all__ = ['init_model', 'inference_topdown', 'stack_predictions', 'test_pipeline_of',
-           'TopdownPredictor']
+           'TopdownPredictor', 'FullFrameBoxes', 'BoxFileBoxes', 'KeypointTrackingBoxes',
+           'OnnxDetectorBoxes', 'build_box_provider']

@@ -1,0 +1,236 @@
+"""Box providers: full frame, box file, keypoint tracking, ONNX detector."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from customkpt.apis.boxes import (BoxFileBoxes, FullFrameBoxes, KeypointTrackingBoxes,
+                                  OnnxDetectorBoxes, build_box_provider, letterbox, nms)
+from customkpt.registry import BOX_PROVIDERS
+
+FRAME = np.zeros((100, 200, 3), np.uint8)  # h=100, w=200
+
+
+def test_full_frame_from_config():
+    provider = BOX_PROVIDERS.build(dict(type='FullFrameBoxes'))
+    assert isinstance(provider, FullFrameBoxes)
+    boxes, scores = provider(FRAME, 0, None)
+    np.testing.assert_array_equal(boxes, [[0, 0, 200, 100]])
+    assert boxes.dtype == np.float32 and scores.tolist() == [1.0]
+
+
+def test_build_box_provider_passes_objects_and_rejects_junk():
+    provider = FullFrameBoxes()
+    assert build_box_provider(provider) is provider
+    assert isinstance(build_box_provider(None), FullFrameBoxes)
+    with pytest.raises(TypeError, match='type'):
+        build_box_provider(dict(score_thr=0.5))
+
+
+def _write(path: Path, records) -> Path:
+    path.write_text(json.dumps(records))
+    return path
+
+
+def test_box_file_from_config(tmp_path):
+    path = _write(tmp_path / 'dets.json', [
+        dict(image_id=3, bbox=[10, 20, 30, 40], score=0.9, category_id=1),
+        dict(image_id=3, bbox=[150, 50, 100, 100], score=0.95, category_id=1),  # clipped
+        dict(image_id=3, bbox=[0, 0, 5, 5], score=0.1, category_id=1),     # below score_thr
+        dict(image_id=3, bbox=[0, 0, 5, 5], score=0.8, category_id=2),     # other category
+        dict(image_id=4, bbox=[1, 2, 3, 4], category_id=1),                # score defaults to 1
+    ])
+    provider = BOX_PROVIDERS.build(dict(type='BoxFileBoxes', path=str(path), score_thr=0.5,
+                                        category_id=1))
+    boxes, scores = provider(FRAME, 3, None)
+    np.testing.assert_allclose(boxes, [[150, 50, 200, 100], [10, 20, 40, 60]])  # best first
+    np.testing.assert_allclose(scores, [0.95, 0.9])
+    boxes, scores = provider(FRAME, 4, None)
+    np.testing.assert_allclose(boxes, [[1, 2, 4, 6]])
+    assert scores.tolist() == [1.0]
+    boxes, scores = provider(FRAME, 0, None)
+    assert boxes.shape == (0, 4) and scores.shape == (0,)
+    assert provider.frames == [3, 4]
+
+
+def test_box_file_frame_key_and_offset(tmp_path):
+    path = _write(tmp_path / 'dets.json', [dict(frame=1, bbox=[0, 0, 10, 10], score=0.5)])
+    provider = BoxFileBoxes(path, id_key='frame', id_offset=1)
+    assert provider(FRAME, 0, None)[0].shape == (1, 4)
+    assert provider(FRAME, 1, None)[0].shape == (0, 4)
+
+
+@pytest.mark.parametrize('record, field', [
+    (dict(image_id=1, bbox=[0, 0, 10], score=1), 'bbox'),
+    (dict(image_id=1, bbox=[0, 0, 'a', 2], score=1), 'bbox'),
+    (dict(image_id=1, bbox=[0, 0, -3, 2], score=1), 'negative'),
+    (dict(image_id='x', bbox=[0, 0, 3, 2], score=1), 'image_id'),
+    (dict(image_id=1.5, bbox=[0, 0, 3, 2], score=1), 'image_id'),
+    (dict(image_id=1, bbox=[0, 0, 3, 2], score='high'), 'score'),
+])
+def test_box_file_bad_record_named(tmp_path, record, field):
+    path = _write(tmp_path / 'dets.json', [dict(image_id=0, bbox=[0, 0, 1, 1], score=1), record])
+    with pytest.raises(ValueError, match=rf'dets.json: record 1: .*{field}'):
+        BoxFileBoxes(path)
+
+
+def test_box_file_bad_files_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match='missing.json'):
+        BoxFileBoxes(tmp_path / 'missing.json')
+    (tmp_path / 'bad.json').write_text('{not json')
+    with pytest.raises(ValueError, match='bad.json: not valid JSON'):
+        BoxFileBoxes(tmp_path / 'bad.json')
+    _write(tmp_path / 'obj.json', dict(image_id=1))
+    with pytest.raises(ValueError, match='obj.json: expected a list'):
+        BoxFileBoxes(tmp_path / 'obj.json')
+    with pytest.raises(ValueError, match='id_key'):
+        BoxFileBoxes(tmp_path / 'obj.json', id_key='frame_id')
+
+
+def _previous(keypoints, scores):
+    kpts = np.asarray(keypoints, np.float32)
+    return dict(keypoints=kpts, keypoint_scores=np.asarray(scores, np.float32),
+                bboxes=np.zeros((len(kpts), 4), np.float32))
+
+
+def test_tracking_boxes_from_config_follow_keypoints():
+    provider = BOX_PROVIDERS.build(dict(type='KeypointTrackingBoxes', score_thr=0.3,
+                                        padding=2.0, min_points=2))
+    # First frame: no previous -> fallback (full frame).
+    boxes, _ = provider(FRAME, 0, None)
+    np.testing.assert_array_equal(boxes, [[0, 0, 200, 100]])
+    assert provider.lost
+    # Confident points span x 40..60, y 30..50 (the low-score point is ignored).
+    prev = _previous([[[40, 30], [60, 50], [190, 95]]], [[0.9, 0.8, 0.1]])
+    boxes, scores = provider(FRAME, 1, prev)
+    np.testing.assert_allclose(boxes, [[30, 20, 70, 60]])
+    np.testing.assert_allclose(scores, [0.85], rtol=1e-6)
+    assert not provider.lost
+    # The subject moved right by 50 px: the box follows.
+    prev = _previous([[[90, 30], [110, 50], [0, 0]]], [[0.9, 0.8, 0.1]])
+    np.testing.assert_allclose(provider(FRAME, 2, prev)[0], [[80, 20, 120, 60]])
+
+
+def test_tracking_boxes_fall_back_when_lost():
+    fallback_calls = []
+
+    def fallback(frame, idx, previous):
+        fallback_calls.append(idx)
+        return np.array([[1, 2, 3, 4]], np.float32), np.array([0.5], np.float32)
+
+    provider = KeypointTrackingBoxes(score_thr=0.3, min_points=2, fallback=fallback)
+    # Only one confident point.
+    boxes, _ = provider(FRAME, 5, _previous([[[40, 30], [60, 50]]], [[0.9, 0.2]]))
+    np.testing.assert_array_equal(boxes, [[1, 2, 3, 4]])
+    # Two points above score_thr but their mean is below min_mean_score.
+    provider = KeypointTrackingBoxes(score_thr=0.3, min_mean_score=0.5, fallback=fallback)
+    provider(FRAME, 6, _previous([[[40, 30], [60, 50]]], [[0.4, 0.4]]))
+    # No instances at all.
+    provider(FRAME, 7, _previous(np.zeros((0, 2, 2)), np.zeros((0, 2))))
+    assert fallback_calls == [5, 6, 7]
+
+
+def test_tracking_boxes_min_size_clip_and_refresh():
+    def fallback(frame, idx, previous):
+        return (np.array([[100, 10, 120, 40], [0, 0, 30, 30]], np.float32),
+                np.array([0.7, 0.6], np.float32))
+
+    provider = KeypointTrackingBoxes(padding=1.0, min_size=20, fallback=fallback,
+                                     refresh_interval=10)
+    prev = _previous([[[5, 5], [6, 6]]], [[0.9, 0.9]])  # tiny extent at the corner
+    boxes, _ = provider(FRAME, 3, prev)
+    np.testing.assert_allclose(boxes, [[0, 0, 15.5, 15.5]])  # 20 px box, clipped at 0
+    # Frame 10: the fallback's new box is added, the one over the followed box is not.
+    boxes, scores = provider(FRAME, 10, prev)
+    np.testing.assert_allclose(boxes, [[0, 0, 15.5, 15.5], [100, 10, 120, 40]])
+    np.testing.assert_allclose(scores, [0.9, 0.7])
+
+
+def test_nms_per_class():
+    boxes = np.array([[0, 0, 10, 10], [1, 1, 10, 10], [0, 0, 10, 10], [50, 50, 60, 60]])
+    scores = np.array([0.9, 0.8, 0.7, 0.6])
+    assert nms(boxes, scores, 0.5).tolist() == [0, 3]
+    assert nms(boxes, scores, 0.5, classes=np.array([0, 0, 1, 0])).tolist() == [0, 2, 3]
+    assert nms(np.zeros((0, 4)), np.zeros(0), 0.5).tolist() == []
+
+
+def test_letterbox_geometry():
+    img, scale, pad = letterbox(np.full((100, 200, 3), 7, np.uint8), (64, 64))
+    assert img.shape == (64, 64, 3) and scale == pytest.approx(0.32)
+    assert pad == (0.0, 16.0)
+    assert (img[:16] == 114).all() and (img[16:48] == 7).all() and (img[48:] == 114).all()
+
+
+# ------------------------------------------------------------ ONNX detector
+def _constant_model(path: Path, output: np.ndarray, input_hw=(64, 64)) -> Path:
+    """An ONNX graph with an image input that always returns ``output``."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    const = helper.make_node('Constant', [], ['output0'],
+                             value=numpy_helper.from_array(output.astype(np.float32)))
+    graph = helper.make_graph(
+        [const], 'constant_detector',
+        [helper.make_tensor_value_info('images', TensorProto.FLOAT, [1, 3, *input_hw])],
+        [helper.make_tensor_value_info('output0', TensorProto.FLOAT, list(output.shape))])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', 13)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    path.write_bytes(model.SerializeToString())
+    return path
+
+
+# Frame 200x100 letterboxed into 64x64: scale 0.32, 16 px of padding on top.
+# Frame box (50, 25, 150, 75) -> input cx 32, cy 32, w 32, h 16.
+# Each row: cx, cy, w, h, score class 0, score class 1.
+_ROWS = np.array([
+    [32, 32, 32, 16, 0.90, 0.00],   # kept: frame (50, 25, 150, 75)
+    [33, 32, 32, 16, 0.80, 0.00],   # overlaps the first: removed by NMS
+    [8, 18, 8, 8, 0.70, 0.00],      # kept: frame (12.5, -6.25, 37.5, 18.75), clipped at 0
+    [48, 40, 8, 8, 0.10, 0.95],     # class 1: filtered out
+    [48, 40, 8, 8, 0.20, 0.00],     # below score_thr
+    [0, 0, 0, 0, 0.0, 0.0],
+    [0, 0, 0, 0, 0.0, 0.0],
+    [0, 0, 0, 0, 0.0, 0.0],
+], np.float32)
+_EXPECTED = np.array([[50, 25, 150, 75], [12.5, 0, 37.5, 18.75]], np.float32)
+
+
+def test_onnx_detector_v8_output_from_config(tmp_path):
+    path = _constant_model(tmp_path / 'det.onnx', _ROWS.T[None])   # (1, 4 + 2, 8)
+    provider = BOX_PROVIDERS.build(dict(type='OnnxDetectorBoxes', onnx_path=str(path),
+                                        input_size=(320, 320), score_thr=0.25, nms_thr=0.45,
+                                        class_ids=(0,)))
+    assert provider.input_size == (64, 64)  # the model's fixed input wins
+    boxes, scores = provider(FRAME, 0, None)
+    np.testing.assert_allclose(boxes, _EXPECTED, atol=1e-4)
+    np.testing.assert_allclose(scores, [0.9, 0.7], rtol=1e-6)
+    # All classes: the class-1 box comes back too (no NMS across classes).
+    provider = OnnxDetectorBoxes(path, class_ids=None)
+    boxes, scores = provider(FRAME, 0, None)
+    np.testing.assert_allclose(scores, [0.95, 0.9, 0.7], rtol=1e-6)
+    np.testing.assert_allclose(boxes[0], [137.5, 62.5, 162.5, 87.5], atol=1e-4)
+    assert len(OnnxDetectorBoxes(path, max_det=1)(FRAME, 0, None)[0]) == 1
+
+
+def test_onnx_detector_v5_output(tmp_path):
+    # objectness 1 for real rows, class scores as above.
+    rows = np.concatenate([_ROWS[:, :4], np.ones((8, 1), np.float32), _ROWS[:, 4:]], axis=1)
+    rows[1, 4] = 0.5  # objectness x class score: 0.4, still above score_thr, then NMS'd
+    path = _constant_model(tmp_path / 'det5.onnx', rows[None])   # (1, 8, 5 + 2)
+    provider = OnnxDetectorBoxes(path, output_format='auto')
+    boxes, scores = provider(FRAME, 0, None)
+    np.testing.assert_allclose(boxes, _EXPECTED, atol=1e-4)
+    np.testing.assert_allclose(scores, [0.9, 0.7], rtol=1e-6)
+
+
+def test_onnx_detector_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match='nope.onnx'):
+        OnnxDetectorBoxes(tmp_path / 'nope.onnx')
+    path = _constant_model(tmp_path / 'flat.onnx', np.zeros((1, 5), np.float32))
+    with pytest.raises(ValueError, match='flat.onnx'):
+        OnnxDetectorBoxes(path)(FRAME, 0, None)
+    with pytest.raises(ValueError, match='output_format'):
+        OnnxDetectorBoxes(path, output_format='yolo')
