@@ -64,13 +64,20 @@ class TopdownEstimator(BaseModel):
         init_cfg: mmengine init config.
         metainfo: the keypoint definition (``KeypointMeta.to_dict()``), kept
             as ``dataset_meta`` for checkpoints and inference; its
-            ``flip_indices`` back up samples that carry none.
+            ``flip_indices`` back up samples that carry none, and its
+            ``keypoint_names`` name the head channels for ``pretrained``.
+        pretrained: ``dict(checkpoint=path_or_url, keypoint_map=None,
+            prefix=None)``: weights copied in :meth:`init_weights`, after
+            the normal init, by
+            :func:`customkpt.models.pretrained.load_pretrained` (head
+            channels matched by keypoint name).
     """
 
     def __init__(self, backbone: dict, head: dict, neck: dict | None = None,
                  data_preprocessor: dict | nn.Module | None = None,
                  train_cfg: dict | None = None, test_cfg: dict | None = None,
-                 init_cfg: dict | list | None = None, metainfo: dict | None = None) -> None:
+                 init_cfg: dict | list | None = None, metainfo: dict | None = None,
+                 pretrained: dict | None = None) -> None:
         if data_preprocessor is None:
             data_preprocessor = dict(type='PoseDataPreprocessor')
         if isinstance(data_preprocessor, dict):
@@ -84,6 +91,18 @@ class TopdownEstimator(BaseModel):
         self.test_cfg = dict(flip_test=True, flip_mode='heatmap', shift_heatmap=True)
         self.test_cfg.update(test_cfg or {})
         self.dataset_meta = dict(metainfo) if metainfo is not None else None
+        if pretrained is not None and not isinstance(pretrained, dict):
+            raise TypeError('pretrained must be dict(checkpoint=..., keypoint_map=...), got '
+                            f'{type(pretrained).__name__}')
+        self.pretrained = dict(pretrained) if pretrained else None
+        self.transfer_report = None
+
+    def init_weights(self) -> None:
+        """The modules' own init, then the ``pretrained`` weights if set."""
+        super().init_weights()
+        if self.pretrained and self.pretrained.get('checkpoint'):
+            from customkpt.models.pretrained import load_pretrained
+            self.transfer_report = load_pretrained(self, **self.pretrained)
 
     def extract_feat(self, inputs: torch.Tensor) -> list[torch.Tensor]:
         """Backbone (and neck) features of (B, 3, h, w) normalised crops."""
