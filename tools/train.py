@@ -19,6 +19,7 @@ except ImportError:  # running from a checkout without installing
     sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
     import customkpt  # noqa: F401
 
+import torch
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
@@ -34,7 +35,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument('--resume', nargs='?', const='auto', default=None,
                    help='resume from this checkpoint, or with no value from the newest '
                    'checkpoint in the work dir')
-    p.add_argument('--amp', action='store_true', help='mixed precision (GPU)')
+    p.add_argument('--amp', action='store_true',
+                   help='mixed precision: float16 with loss scaling on a GPU, bfloat16 '
+                   'autocast on the CPU')
     p.add_argument('--auto-scale-lr', action='store_true',
                    help='scale the learning rate by total batch / auto_scale_lr.base_batch_size')
     p.add_argument('--skip-invalid', action='store_true',
@@ -51,12 +54,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def build_config(args: argparse.Namespace) -> Config:
     cfg = load_run_config(args.config, args.cfg_options, args.launcher, args.work_dir)
     if args.amp:
-        wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-        if wrapper == 'AmpOptimWrapper':
-            print('AMP is already on in this config')
-        else:
+        wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper').split('.')[-1]
+        if wrapper in ('AmpOptimWrapper', 'BF16OptimWrapper'):
+            print(f'mixed precision is already on in this config ({wrapper})')
+        elif torch.cuda.is_available():
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        else:
+            cfg.optim_wrapper.type = 'BF16OptimWrapper'
     if args.auto_scale_lr:
         if 'auto_scale_lr' not in cfg or 'base_batch_size' not in cfg.auto_scale_lr:
             raise SystemExit(f'{args.config}: --auto-scale-lr needs '

@@ -15,8 +15,9 @@ def _tool(name):
     return module
 
 
-def test_train_options():
+def test_train_options(monkeypatch):
     train = _tool('train')
+    monkeypatch.setattr(train.torch.cuda, 'is_available', lambda: True)
     cfg = train.build_config(train.parse_args([CONFIG]))
     assert cfg.work_dir.endswith('work_dirs/hrnet_self5') and cfg.resume is False
     cfg = train.build_config(train.parse_args([
@@ -28,6 +29,13 @@ def test_train_options():
     assert cfg.train_dataloader.dataset.skip_invalid and cfg.val_dataloader.dataset.skip_invalid
     cfg = train.build_config(train.parse_args([CONFIG, '--resume', 'x/epoch_3.pth']))
     assert cfg.resume is True and cfg.load_from == 'x/epoch_3.pth'
+
+
+def test_amp_without_gpu_is_bf16(monkeypatch):
+    train = _tool('train')
+    monkeypatch.setattr(train.torch.cuda, 'is_available', lambda: False)
+    cfg = train.build_config(train.parse_args([CONFIG, '--amp']))
+    assert cfg.optim_wrapper.type == 'BF16OptimWrapper' and 'loss_scale' not in cfg.optim_wrapper
 
 
 def test_auto_scale_lr_needs_a_base_batch(tmp_path):

@@ -188,12 +188,14 @@ class HeatmapHead(BaseModule):
             dict with ``loss_kpt`` and ``acc_pose`` (heatmap PCK@0.05, a
             detached value for the logs).
         """
-        pred = self.forward(feats)
+        # The loss is taken in float32 even when the forward pass ran under
+        # bf16/fp16 autocast: the targets are small Gaussian values.
+        pred = self.forward(feats).float()
         target = torch.stack([torch.as_tensor(s.gt_fields.heatmaps)
                               for s in data_samples]).to(pred)
         weights = torch.cat([torch.as_tensor(s.gt_instance_labels.keypoint_weights).reshape(1, -1)
                              for s in data_samples]).to(pred)
-        acc = heatmap_accuracy(pred.detach().float().cpu().numpy(), target.cpu().numpy(),
+        acc = heatmap_accuracy(pred.detach().cpu().numpy(), target.cpu().numpy(),
                                weights.cpu().numpy())
         return dict(loss_kpt=self.loss_module(pred, target, weights),
                     acc_pose=torch.tensor(acc, device=pred.device))
