@@ -1,0 +1,17 @@
+"""Deployment: ONNX export and an onnxruntime predictor.
+
+``export_onnx`` needs torch and is imported on first use, so that
+``from customkpt.deploy import OnnxPredictor`` loads only numpy, OpenCV and
+onnxruntime from this subpackage.
+"""
+from .predictor import OnnxPredictor
+from .sidecar import read_sidecar, sidecar_path
+
+__all__ = ['OnnxPredictor', 'export_onnx', 'read_sidecar', 'sidecar_path']
+
+
+def __getattr__(name: str):
+    if name == 'export_onnx':
+        from .export import export_onnx
+        return export_onnx
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

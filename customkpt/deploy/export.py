@@ -1,0 +1,228 @@
+"""Export a top-down model to ONNX (and optionally TorchScript) with a
+sidecar JSON that holds what inference needs without the config.
+
+The graph takes float32 (B, 3, h, w) crops, already normalised and in the
+network's colour order ("input"), and returns (B, K, H, W) heatmaps
+("heatmaps"). See :mod:`customkpt.deploy.sidecar` for the sidecar fields.
+"""
+from __future__ import annotations
+
+import contextlib
+import inspect
+import os
+import warnings
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import torch
+import torch.nn as nn
+
+from .decode import DECODABLE_CODECS
+from .sidecar import sidecar_path, write_sidecar
+
+__all__ = ['HeatmapGraph', 'export_onnx', 'deploy_settings']
+
+INPUT_NAME = 'input'
+OUTPUT_NAME = 'heatmaps'
+# Test-pipeline steps the sidecar covers; anything else cannot be replayed.
+_KNOWN_STEPS = ('LoadImage', 'GetBBoxCenterScale', 'TopdownAffine', 'PackPoseInputs',
+                'GenerateTarget')
+
+
+class HeatmapGraph(nn.Module):
+    """What gets exported: normalised crops -> heatmaps.
+
+    With ``flip_test`` it runs the model's own ``predict_heatmaps`` with flip
+    test on (average with the mirrored input's heatmaps, channels swapped by
+    ``dataset_meta['flip_indices']``, shifted as ``test_cfg`` says);
+    otherwise the plain ``forward(mode='tensor')``.
+    """
+
+    def __init__(self, model: nn.Module, flip_test: bool = False) -> None:
+        super().__init__()
+        self.model = model
+        self.flip_test = bool(flip_test)
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        if self.flip_test:
+            with _flip_test_on(self.model):
+                return self.model.predict_heatmaps(inputs)
+        return self.model(inputs, mode='tensor')
+
+
+@contextlib.contextmanager
+def _flip_test_on(model: nn.Module) -> Iterator[None]:
+    old = model.test_cfg
+    model.test_cfg = dict(old, flip_test=True)
+    try:
+        yield
+    finally:
+        model.test_cfg = old
+
+
+def _cfg_get(obj: Any, key: str, default: Any = None) -> Any:
+    if obj is None:
+        return default
+    getter = getattr(obj, 'get', None)
+    return getter(key, default) if getter is not None else getattr(obj, key, default)
+
+
+def _test_pipeline(cfg: Any) -> list:
+    for loader in ('test_dataloader', 'val_dataloader'):
+        dataset = _cfg_get(_cfg_get(cfg, loader), 'dataset')
+        pipeline = _cfg_get(dataset, 'pipeline')
+        if pipeline:
+            return list(pipeline)
+    return []
+
+
+def _normalisation(model: nn.Module) -> tuple[list[float], list[float], str]:
+    """mean, std (network channel order) and the network's colour order."""
+    pre = getattr(model, 'data_preprocessor', None)
+    if pre is not None and hasattr(pre, '_channel_conversion'):
+        order = 'rgb' if pre._channel_conversion else 'bgr'
+        if getattr(pre, '_enable_normalize', False):
+            mean = pre.mean.detach().reshape(-1).cpu().tolist()
+            std = pre.std.detach().reshape(-1).cpu().tolist()
+        else:
+            mean, std = [0.0, 0.0, 0.0], [1.0, 1.0, 1.0]
+    else:
+        cfg = _cfg_get(_cfg_get(getattr(model, 'cfg', None), 'model'), 'data_preprocessor') or {}
+        order = 'rgb' if (_cfg_get(cfg, 'bgr_to_rgb') or _cfg_get(cfg, 'rgb_to_bgr')) else 'bgr'
+        mean = list(_cfg_get(cfg, 'mean') or [0.0, 0.0, 0.0])
+        std = list(_cfg_get(cfg, 'std') or [1.0, 1.0, 1.0])
+    if len(mean) == 1:
+        mean, std = mean * 3, std * 3
+    return [float(v) for v in mean], [float(v) for v in std], order
+
+
+def deploy_settings(model: nn.Module, input_size: Sequence[int] | None = None) -> dict[str, Any]:
+    """The sidecar fields that come from the model and its config (all but
+    the heatmap size and the export options).
+
+    Raises:
+        ValueError: the head has no decoder that :mod:`customkpt.deploy.decode`
+            can replay, or ``dataset_meta`` is missing.
+    """
+    decoder = getattr(getattr(model, 'head', None), 'decoder', None)
+    codec_type = type(decoder).__name__
+    if decoder is None or codec_type not in DECODABLE_CODECS:
+        raise ValueError(f'export: the head decoder {codec_type} cannot be replayed at deploy '
+                         f'time; supported: {list(DECODABLE_CODECS)}')
+    meta = getattr(model, 'dataset_meta', None)
+    if not meta or not meta.get('keypoint_names'):
+        raise ValueError('export: model.dataset_meta (the keypoint definition) is missing; build '
+                         'the model with customkpt.apis.init_model')
+    padding, crop_udp, size = 1.25, False, None
+    for step in _test_pipeline(getattr(model, 'cfg', None)):
+        kind = str(_cfg_get(step, 'type')).split('.')[-1]
+        if kind == 'GetBBoxCenterScale':
+            padding = float(_cfg_get(step, 'padding', 1.25))
+        elif kind == 'TopdownAffine':
+            crop_udp = bool(_cfg_get(step, 'use_udp', False))
+            size = _cfg_get(step, 'input_size')
+        elif kind not in _KNOWN_STEPS:
+            warnings.warn(f'export: test pipeline step {kind!r} is not replayed by the '
+                          'deployed predictor')
+    codec_input = list(decoder.input_size)
+    if input_size is None:
+        input_size = size if size is not None else decoder.input_size
+    else:  # a new input size: decode with its own scale (heatmap size set on export)
+        codec_input = [int(input_size[0]), int(input_size[1])]
+    input_size = [int(input_size[0]), int(input_size[1])]
+    use_udp = model.test_cfg.get('use_udp')
+    if use_udp is None:
+        use_udp = codec_type == 'UDPHeatmap'
+    mean, std, order = _normalisation(model)
+    codec: dict[str, Any] = dict(type=codec_type, input_size=codec_input,
+                                 heatmap_size=list(decoder.heatmap_size),
+                                 sigma=float(decoder.sigma),
+                                 blur_kernel_size=int(decoder.blur_kernel_size))
+    if codec_type == 'MSRAHeatmap':
+        codec['unbiased'] = bool(decoder.unbiased)
+    return dict(input_name=INPUT_NAME, output_name=OUTPUT_NAME, input_size=input_size,
+                mean=mean, std=std, color_order=order, bbox_padding=padding,
+                crop_use_udp=crop_udp, use_udp=bool(use_udp), codec=codec,
+                flip_test=bool(model.test_cfg.get('flip_test', False)),
+                shift_heatmap=bool(model.test_cfg.get('shift_heatmap', True)),
+                meta=dict(meta))
+
+
+def _legacy_export_kwargs() -> dict:
+    # The TorchScript-based exporter needs no onnxscript; newer torch defaults
+    # to the torch.export one.
+    if 'dynamo' in inspect.signature(torch.onnx.export).parameters:
+        return dict(dynamo=False)
+    return {}
+
+
+@torch.no_grad()
+def export_onnx(model: nn.Module, out_path: str | os.PathLike,
+                input_size: Sequence[int] | None = None, opset: int = 17,
+                dynamic_batch: bool = True, flip_test: bool = False,
+                torchscript: bool = False) -> dict[str, Any]:
+    """Export a model from :func:`customkpt.apis.init_model` to ONNX.
+
+    Args:
+        model: a ``TopdownEstimator`` with ``dataset_meta`` (and ``cfg``).
+        out_path: the ``.onnx`` file to write; the sidecar goes to
+            ``<name>.json`` and the TorchScript file to ``<name>.torchscript.pt``.
+        input_size: network input (w, h); the test pipeline's by default.
+        opset: ONNX opset.
+        dynamic_batch: make the batch axis dynamic (else fixed to 1).
+        flip_test: bake the flip-test average into the graph.
+        torchscript: also write a ``torch.jit.trace`` file.
+
+    Returns:
+        dict with ``onnx``, ``sidecar`` and ``torchscript`` (path or None)
+        paths and ``info`` (the sidecar's content).
+
+    Raises:
+        ValueError: see :func:`deploy_settings`; flip test without
+            ``flip_indices``.
+    """
+    import onnx
+    info = deploy_settings(model, input_size)
+    if flip_test and info['meta'].get('flip_indices') is None:
+        raise ValueError("export: flip_test needs model.dataset_meta['flip_indices']")
+    out = Path(out_path)
+    if out.is_dir():
+        raise IsADirectoryError(f'export: out_path {str(out)!r} is a directory; give a file '
+                                'name such as model.onnx')
+    out.parent.mkdir(parents=True, exist_ok=True)
+    was_training = model.training
+    model.eval()
+    graph = HeatmapGraph(model, flip_test).eval()
+    device = next(model.parameters()).device
+    w, h = info['input_size']
+    dummy = torch.randn(1, 3, h, w, device=device)
+    heatmaps = graph(dummy)
+    hm_h, hm_w = heatmaps.shape[-2:]
+    info['heatmap_size'] = [int(hm_w), int(hm_h)]
+    if input_size is not None:
+        info['codec']['heatmap_size'] = [int(hm_w), int(hm_h)]
+    elif info['codec']['heatmap_size'] != info['heatmap_size']:
+        warnings.warn(f"export: the network outputs {info['heatmap_size']} heatmaps but the "
+                      f"decoder expects {info['codec']['heatmap_size']}")
+    axes = {INPUT_NAME: {0: 'batch'}, OUTPUT_NAME: {0: 'batch'}} if dynamic_batch else None
+    with warnings.catch_warnings():
+        # The trace turns flip indices into constants, as intended.
+        warnings.simplefilter('ignore', DeprecationWarning)
+        warnings.simplefilter('ignore', torch.jit.TracerWarning)
+        torch.onnx.export(graph, (dummy, ), str(out), input_names=[INPUT_NAME],
+                          output_names=[OUTPUT_NAME], dynamic_axes=axes, opset_version=opset,
+                          do_constant_folding=True, **_legacy_export_kwargs())
+    onnx.checker.check_model(onnx.load(str(out)))
+    script_path = None
+    if torchscript:
+        script_path = out.with_suffix('.torchscript.pt')
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', torch.jit.TracerWarning)
+            traced = torch.jit.trace(graph, dummy)
+        traced.save(str(script_path))
+    model.train(was_training)
+    info.update(flip_test_baked=bool(flip_test), dynamic_batch=bool(dynamic_batch),
+                opset=int(opset), onnx_file=out.name)
+    side = write_sidecar(sidecar_path(out), info)
+    return dict(onnx=str(out), sidecar=str(side),
+                torchscript=None if script_path is None else str(script_path), info=info)

@@ -1,0 +1,166 @@
+"""OnnxPredictor: same answers as the torch TopdownPredictor, errors, no torch."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from customkpt.apis import TopdownPredictor
+from customkpt.deploy import OnnxPredictor
+from customkpt.deploy.export import export_onnx
+from customkpt.deploy.predictor import flip_back
+
+from .conftest import tiny_model
+
+ROOT = Path(__file__).resolve().parents[2]
+BOXES = np.array([[20, 10, 120, 150], [50, 60, 90, 100], [-10, 30, 80, 170],
+                  [100, 5, 195, 60]], np.float32)
+SCORES = np.array([0.9, 0.8, 0.5, 0.3], np.float32)
+
+
+def _image(seed=0, h=160, w=200):
+    return np.random.default_rng(seed).integers(0, 255, (h, w, 3), dtype=np.uint8)
+
+
+def _assert_same(onnx_out, torch_out):
+    np.testing.assert_allclose(onnx_out['keypoints'], torch_out['keypoints'], atol=1e-3, rtol=0)
+    np.testing.assert_allclose(onnx_out['keypoint_scores'], torch_out['keypoint_scores'],
+                               atol=1e-4, rtol=0)
+    np.testing.assert_array_equal(onnx_out['bboxes'], torch_out['bboxes'])
+    np.testing.assert_array_equal(onnx_out['bbox_scores'], torch_out['bbox_scores'])
+
+
+@pytest.mark.parametrize('graph', ['plain', 'flip'])
+def test_parity_with_torch_flip_test(model, exports, graph):
+    """Flip test done by the predictor (plain graph) or baked in (flip graph)."""
+    predictor = OnnxPredictor(exports[graph]['onnx'])
+    assert predictor.flip_test is (graph == 'plain')
+    reference = TopdownPredictor(model)
+    for seed in (0, 1):
+        img = _image(seed)
+        out = predictor(img, BOXES, SCORES)
+        assert out['keypoints'].shape == (4, 5, 2) and out['keypoint_scores'].shape == (4, 5)
+        assert out['keypoints'].dtype == np.float32
+        _assert_same(out, reference(img, BOXES, SCORES))
+    whole = predictor(_image(2))
+    np.testing.assert_array_equal(whole['bboxes'], [[0, 0, 200, 160]])
+    _assert_same(whole, reference(_image(2)))
+
+
+def test_parity_without_flip_test(exports):
+    unflipped = tiny_model()
+    unflipped.test_cfg = dict(unflipped.test_cfg, flip_test=False)
+    predictor = OnnxPredictor(exports['plain']['onnx'], flip_test=False)
+    out = predictor(_image(3), BOXES)
+    _assert_same(out, TopdownPredictor(unflipped)(_image(3), BOXES))
+    # and flip test does change the answer, so the tests above compare something
+    flipped = OnnxPredictor(exports['plain']['onnx'])(_image(3), BOXES)
+    assert np.abs(flipped['keypoint_scores'] - out['keypoint_scores']).max() > 1e-4
+
+
+@pytest.mark.parametrize('codec,crop_udp', [
+    (dict(type='UDPHeatmap', sigma=2.0), True),
+    (dict(type='MSRAHeatmap', sigma=2.0, unbiased=True), False)])
+def test_parity_udp_and_dark(tmp_path, codec, crop_udp):
+    model = tiny_model(codec, crop_udp)
+    predictor = OnnxPredictor(export_onnx(model, tmp_path / 'm.onnx')['onnx'])
+    img = _image(4)
+    _assert_same(predictor(img, BOXES), TopdownPredictor(model)(img, BOXES))
+
+
+def test_batches_and_static_graph(exports):
+    img = _image(5)
+    full = OnnxPredictor(exports['plain']['onnx'])(img, BOXES)
+    for predictor in (OnnxPredictor(exports['plain']['onnx'], batch_size=3),
+                      OnnxPredictor(exports['static']['onnx'])):
+        out = predictor(img, BOXES)
+        np.testing.assert_allclose(out['keypoints'], full['keypoints'], atol=1e-4)
+        np.testing.assert_allclose(out['keypoint_scores'], full['keypoint_scores'], atol=1e-6)
+    assert OnnxPredictor(exports['static']['onnx']).fixed_batch == 1
+
+
+def test_meta_and_image_inputs(exports, tmp_path):
+    predictor = OnnxPredictor(exports['plain']['onnx'])
+    assert predictor.meta['keypoint_names'][1] == 'left_hand'
+    assert predictor.meta['flip_indices'] == [0, 2, 1, 4, 3]
+    assert predictor.meta['skeleton'] == [[0, 1], [0, 2], [0, 3], [0, 4]]
+    img = _image(6)
+    path = tmp_path / 'img.png'
+    cv2.imwrite(str(path), img)
+    from_path = predictor(path, BOXES[:2])
+    np.testing.assert_array_equal(from_path['keypoints'], predictor(img, BOXES[:2])['keypoints'])
+    gray = img[..., 0]
+    np.testing.assert_array_equal(predictor(gray, BOXES[:1])['keypoints'],
+                                  predictor(np.dstack([gray] * 3), BOXES[:1])['keypoints'])
+
+
+def test_flip_back():
+    maps = np.arange(2 * 3 * 2 * 4, dtype=np.float32).reshape(2, 3, 2, 4)
+    out = flip_back(maps, [0, 2, 1], shift=False)
+    np.testing.assert_array_equal(out[:, 1], maps[:, 2, :, ::-1])
+    shifted = flip_back(maps, [0, 2, 1])
+    np.testing.assert_array_equal(shifted[..., 1:], out[..., :-1])
+    np.testing.assert_array_equal(shifted[..., 0], out[..., 0])
+
+
+def test_errors(exports, tmp_path):
+    with pytest.raises(FileNotFoundError, match='nope.onnx'):
+        OnnxPredictor(tmp_path / 'nope.onnx')
+    lonely = tmp_path / 'lonely.onnx'
+    lonely.write_bytes(Path(exports['plain']['onnx']).read_bytes())
+    with pytest.raises(FileNotFoundError, match='lonely.json'):
+        OnnxPredictor(lonely)
+    side = json.loads(Path(exports['plain']['sidecar']).read_text())
+    del side['codec']['heatmap_size']
+    (tmp_path / 'lonely.json').write_text(json.dumps(side))
+    with pytest.raises(ValueError, match=r"lonely.json.*codec.heatmap_size"):
+        OnnxPredictor(lonely)
+    (tmp_path / 'lonely.json').write_text('{not json')
+    with pytest.raises(ValueError, match='lonely.json.*not valid JSON'):
+        OnnxPredictor(lonely)
+    predictor = OnnxPredictor(exports['plain']['onnx'])
+    with pytest.raises(OSError, match='missing.png'):
+        predictor(tmp_path / 'missing.png')
+    with pytest.raises(ValueError, match='uint8'):
+        predictor(np.zeros((10, 10, 3), np.float32))
+    with pytest.raises(ValueError, match='box 0 has no area'):
+        predictor(_image(), [[10, 10, 10, 10]])
+    with pytest.raises(ValueError, match='bbox_scores'):
+        predictor(_image(), BOXES, [1.0])
+
+
+STANDALONE = r'''
+import importlib.abc, importlib.util, sys
+import numpy as np
+
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] in ('torch', 'mmengine', 'mmcv', 'customkpt'):
+            raise ImportError(f'{name} is blocked')
+
+sys.meta_path.insert(0, Block())
+deploy_dir, onnx_path, out_path = sys.argv[1:]
+spec = importlib.util.spec_from_file_location(
+    'standalone_deploy', deploy_dir + '/__init__.py', submodule_search_locations=[deploy_dir])
+package = importlib.util.module_from_spec(spec)
+sys.modules['standalone_deploy'] = package
+spec.loader.exec_module(package)
+predictor = package.OnnxPredictor(onnx_path)
+img = np.random.default_rng(0).integers(0, 255, (160, 200, 3), dtype=np.uint8)
+out = predictor(img, [[20, 10, 120, 150], [50, 60, 90, 100]])
+np.save(out_path, out['keypoints'])
+assert not [m for m in sys.modules if m.split('.')[0] in ('torch', 'mmengine')]
+'''
+
+
+def test_predictor_runs_without_torch(exports, tmp_path):
+    """``customkpt/__init__`` imports torch, so this loads customkpt/deploy as
+    a package of its own with torch, mmengine and customkpt blocked."""
+    out = tmp_path / 'kpts.npy'
+    subprocess.run([sys.executable, '-c', STANDALONE, str(ROOT / 'customkpt' / 'deploy'),
+                    exports['plain']['onnx'], str(out)], check=True, timeout=120)
+    expected = OnnxPredictor(exports['plain']['onnx'])(_image(0), BOXES[:2])['keypoints']
+    np.testing.assert_array_equal(np.load(out), expected)
