@@ -376,7 +376,8 @@ def load_pretrained(model: nn.Module, checkpoint: str | Path,
         if key in handled:
             continue
         if key not in ckpt_sd:
-            report.reinitialised.append(key)
+            if not key.endswith('num_batches_tracked'):  # older files lack these counters
+                report.reinitialised.append(key)
             continue
         source = ckpt_sd[key]
         if tuple(source.shape) != tuple(value.shape):
