@@ -154,7 +154,8 @@ class PoseTracker:
             the track's box area; falls back to IoU for a frame without
             keypoints) or ``'iou'`` (boxes).
         thr: the smallest similarity that continues a track.
-        max_lost: frames a track may go unmatched before it is dropped.
+        max_lost: frames a track may miss; it is dropped (and listed in
+            ``lost_ids``) at the update where it has missed more.
         sigmas: (K,) OKS sigmas, e.g. ``meta['sigmas']``; default
             ``DEFAULT_SIGMA`` for every point.
         assign: ``'greedy'`` (highest similarity first) or ``'hungarian'``
@@ -235,8 +236,10 @@ class PoseTracker:
                 valid &= s >= self.kpt_thr
         frame_idx = int(frame_idx)
 
+        # A track is dropped once it has missed more than max_lost frames:
+        # before matching for frames skipped since its last update ...
         self.lost_ids = [tid for tid, t in self.tracks.items()
-                         if frame_idx - t.last_frame > self.max_lost]
+                         if frame_idx - t.last_frame - 1 > self.max_lost]
         for tid in self.lost_ids:
             del self.tracks[tid]
 
@@ -254,4 +257,9 @@ class PoseTracker:
             self.tracks[int(ids[r])] = _Track(
                 bbox=boxes[r].copy(), keypoints=None if kpts is None else kpts[r].copy(),
                 valid=None if valid is None else valid[r].copy(), last_frame=frame_idx)
+        # ... and after it, counting this frame, for the tracks left unmatched.
+        for tid in [tid for tid, t in self.tracks.items()
+                    if frame_idx - t.last_frame > self.max_lost]:
+            del self.tracks[tid]
+            self.lost_ids.append(tid)
         return ids

@@ -1,0 +1,132 @@
+"""PoseTracker: stable ids, timeouts, lost ids; assignment helpers."""
+import itertools
+
+import numpy as np
+import pytest
+
+from customkpt.smoothing import (PoseTracker, box_iou, greedy_assignment, hungarian_assignment,
+                                 keypoint_oks)
+
+SIGMAS = [0.026, 0.062, 0.062, 0.089, 0.089]
+
+
+def _pose(cx, cy, size=40.0):
+    """A 5-point pose (head, hands, feet) centred at (cx, cy) and its xyxy box."""
+    offsets = np.array([[0, -0.4], [0.3, 0], [-0.3, 0], [0.15, 0.45], [-0.15, 0.45]])
+    kpts = np.array([cx, cy]) + offsets * size
+    box = np.array([cx - size / 2, cy - size / 2, cx + size / 2, cy + size / 2])
+    return kpts.astype(np.float32), box.astype(np.float32)
+
+
+def _frame(centres):
+    poses = [_pose(*c) for c in centres]
+    kpts = np.stack([p[0] for p in poses])
+    boxes = np.stack([p[1] for p in poses])
+    return boxes, kpts, np.ones(kpts.shape[:2], np.float32)
+
+
+def test_box_iou_values():
+    a = np.array([[0, 0, 10, 10]], np.float32)
+    b = np.array([[0, 0, 10, 10], [5, 0, 15, 10], [20, 20, 30, 30]], np.float32)
+    np.testing.assert_allclose(box_iou(a, b), [[1.0, 50 / 150, 0.0]])
+
+
+def test_oks_values():
+    kpts, box = _pose(50, 50)
+    area = (box[2] - box[0]) * (box[3] - box[1])
+    shifted = kpts + np.array([3.0, 4.0])  # 5 px everywhere
+    valid = np.ones((1, 5), bool)
+    oks = keypoint_oks(shifted[None], valid, kpts[None], valid, np.array([area]),
+                       np.array(SIGMAS))
+    expected = np.mean(np.exp(-25.0 / (2 * area * (2 * np.array(SIGMAS)) ** 2)))
+    assert oks[0, 0] == pytest.approx(expected)
+    none = keypoint_oks(shifted[None], ~valid, kpts[None], valid, np.array([area]),
+                        np.array(SIGMAS))
+    assert none[0, 0] == 0.0
+
+
+def test_hungarian_matches_brute_force_and_greedy_differs():
+    sim = np.array([[0.9, 0.8], [0.85, 0.1]])
+    assert greedy_assignment(sim, 0.3) == [(0, 0)]          # 0.9 first, row 1 left with 0.1
+    assert hungarian_assignment(sim, 0.3) == [(0, 1), (1, 0)]  # total 1.65 > 0.9
+    rng = np.random.default_rng(1)
+    for n, m in [(3, 3), (2, 4), (4, 2), (5, 5)]:
+        s = rng.random((n, m))
+        best = max(sum(s[r, c] for r, c in zip(rows, cols))
+                   for rows in [range(min(n, m))] if n <= m
+                   for cols in itertools.permutations(range(m), n)) if n <= m else \
+            max(sum(s[r, c] for r, c in zip(rows, range(m)))
+                for rows in itertools.permutations(range(n), m))
+        got = hungarian_assignment(s, 0.0)
+        assert len(got) == min(n, m)
+        assert sum(s[r, c] for r, c in got) == pytest.approx(best)
+
+
+@pytest.mark.parametrize('match', ['oks', 'iou'])
+@pytest.mark.parametrize('assign', ['greedy', 'hungarian'])
+def test_ids_stable_for_moving_and_crossing_subjects(match, assign):
+    tracker = PoseTracker(match=match, thr=0.3, max_lost=5, sigmas=SIGMAS, assign=assign)
+    first = None
+    for f in range(30):
+        # A walks right, B walks left: they cross around frame 15 (one above the
+        # other, so boxes overlap only partly), C stands still.
+        a = (20 + 4 * f, 60.0)
+        b = (140 - 4 * f, 90.0)
+        c = (200.0, 200.0)
+        order = [a, b, c] if f % 2 == 0 else [c, b, a]  # detection order changes
+        boxes, kpts, scores = _frame(order)
+        ids = tracker.update(boxes, kpts if match == 'oks' else None,
+                             scores if match == 'oks' else None, frame_idx=f)
+        by_subject = dict(zip(['a', 'b', 'c'] if f % 2 == 0 else ['c', 'b', 'a'], ids.tolist()))
+        if first is None:
+            first = by_subject
+            assert sorted(first.values()) == [0, 1, 2]
+        assert by_subject == first, f'frame {f}'
+        assert tracker.lost_ids == []
+
+
+def test_new_id_after_timeout_and_lost_ids():
+    tracker = PoseTracker(match='oks', max_lost=3, sigmas=SIGMAS)
+    boxes, kpts, scores = _frame([(50, 50), (150, 50)])
+    assert tracker.update(boxes, kpts, scores, 0).tolist() == [0, 1]
+    # Subject 1 disappears for 3 frames: still kept (not more than max_lost).
+    for f in (1, 2, 3):
+        ids = tracker.update(boxes[:1], kpts[:1], scores[:1], f)
+        assert ids.tolist() == [0] and tracker.lost_ids == []
+    assert tracker.update(boxes, kpts, scores, 4).tolist() == [0, 1]
+    # Now gone for 4 frames (5 to 8): dropped at frame 8 and reported once.
+    for f in (5, 6, 7):
+        tracker.update(boxes[:1], kpts[:1], scores[:1], f)
+        assert tracker.lost_ids == []
+    tracker.update(boxes[:1], kpts[:1], scores[:1], 8)
+    assert tracker.lost_ids == [1]
+    ids = tracker.update(boxes, kpts, scores, 9)
+    assert ids.tolist() == [0, 2]             # back at the same place: a new id, 1 not reused
+    assert tracker.lost_ids == []
+    # A jump over more than max_lost frames drops every track before matching.
+    assert tracker.update(boxes, kpts, scores, 20).tolist() == [3, 4]
+    assert sorted(tracker.lost_ids) == [0, 2]
+    tracker.reset()
+    assert tracker.update(boxes[:1], kpts[:1], scores[:1], 21).tolist() == [5]
+
+
+def test_low_scores_and_far_poses_do_not_match():
+    tracker = PoseTracker(match='oks', thr=0.3, sigmas=SIGMAS)
+    boxes, kpts, scores = _frame([(50, 50)])
+    tracker.update(boxes, kpts, scores, 0)
+    far_boxes, far_kpts, _ = _frame([(120, 50)])
+    assert tracker.update(far_boxes, far_kpts, scores, 1).tolist() == [1]
+    # Every point below kpt_thr: no shared point, OKS 0, a new track.
+    assert tracker.update(far_boxes, far_kpts, np.zeros_like(scores), 2).tolist() == [2]
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="'oks' or 'iou'"):
+        PoseTracker(match='dist')
+    tracker = PoseTracker(sigmas=SIGMAS[:3])
+    boxes, kpts, scores = _frame([(50, 50)])
+    with pytest.raises(ValueError, match='keypoints must be'):
+        tracker.update(boxes, kpts[:, :, :1], None, 0)
+    tracker.update(boxes, kpts, scores, 0)
+    with pytest.raises(ValueError, match='3 sigmas for 5 keypoints'):
+        tracker.update(boxes, kpts, scores, 1)
