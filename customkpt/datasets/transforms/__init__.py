@@ -13,6 +13,8 @@ docs/architecture.md and in each class docstring.
 from .flip import RandomFlip, check_flip_indices, flip_bbox, flip_keypoints
 from .formatting import DEFAULT_META_KEYS, PackPoseInputs
 from .loading import LoadImage
+from .occlusion import (CoarseDropout, FixedOcclusion, GridDropout, KeypointInfoDrop,
+                        OcclusionWeight, RandomErasing, RandomOccluder)
 from .photometric import PhotometricDistortion
 from .target import GenerateTarget
 from .topdown import (GetBBoxCenterScale, RandomBBoxTransform, RandomHalfBody, TopdownAffine,
@@ -23,4 +25,8 @@ __all__ = [
     'TopdownAffine', 'PhotometricDistortion', 'GenerateTarget', 'PackPoseInputs',
     'DEFAULT_META_KEYS', 'flip_keypoints', 'flip_bbox', 'check_flip_indices', 'get_warp_matrix',
     'apply_affine', 'fix_aspect_ratio', 'bbox_xyxy2cs'
+]
+__all__ += [
+    'KeypointInfoDrop', 'CoarseDropout', 'GridDropout', 'RandomErasing', 'RandomOccluder',
+    'OcclusionWeight', 'FixedOcclusion'
 ]
