@@ -1,0 +1,215 @@
+"""tools/demo_video.py on a short synthetic video with a tiny random model."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from customkpt.apis import init_model
+from customkpt.converters.dlc import read_csv_table
+from customkpt.demo.synthetic import render_video_frame
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TOOL = REPO_ROOT / 'tools' / 'demo_video.py'
+CONFIG = str(REPO_ROOT / 'configs' / 'hrnet_self5_cpu.py')
+SIZE = (160, 120)
+FRAMES = 12
+
+
+def _load_tool():
+    spec = importlib.util.spec_from_file_location('demo_video_tool', TOOL)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+tool = _load_tool()
+
+
+@pytest.fixture(scope='module')
+def data(tmp_path_factory):
+    """A 12-frame clip of the demo scene, its per-frame boxes and a
+    checkpoint of a tiny random model."""
+    root = tmp_path_factory.mktemp('demo_video')
+    torch.manual_seed(0)
+    model = init_model(CONFIG)
+    ckpt = root / 'tiny.pth'
+    torch.save(dict(state_dict=model.state_dict(), meta=dict(dataset_meta=model.dataset_meta)),
+               ckpt)
+    writer = cv2.VideoWriter(str(root / 'clip.mp4'), cv2.VideoWriter_fourcc(*'mp4v'), 10.0, SIZE)
+    dets, frames = [], []
+    for t in range(FRAMES):
+        img, instances = render_video_frame(t, 0, SIZE)
+        writer.write(img)
+        frames.append(img)
+        for inst in instances:
+            dets.append(dict(image_id=t, bbox=[float(v) for v in inst.bbox], score=0.9,
+                             category_id=1))
+    writer.release()
+    (root / 'dets.json').write_text(json.dumps(dets))
+    return dict(root=root, video=root / 'clip.mp4', ckpt=ckpt, dets=root / 'dets.json',
+                frames=frames, boxes=dets)
+
+
+def _model_args(data):
+    return ['--config', CONFIG, '--checkpoint', str(data['ckpt']), '--no-progress']
+
+
+def _frame_count(path: Path) -> int:
+    cap = cv2.VideoCapture(str(path))
+    count = 0
+    while cap.read()[0]:
+        count += 1
+    cap.release()
+    return count
+
+
+def test_cli_full_frame_outputs(data, tmp_path):
+    out = tmp_path / 'out'
+    res = subprocess.run([sys.executable, str(TOOL), str(data['video']), *_model_args(data),
+                          '--boxes', 'full', '--tracker', 'iou', '--smooth', 'oneeuro',
+                          '--beta', '0.01', '--out-dir', str(out)],
+                         capture_output=True, text=True, timeout=120, cwd=str(REPO_ROOT))
+    assert res.returncode == 0, res.stderr
+    assert f'frames processed: {FRAMES}, skipped: 0' in res.stdout
+    assert str(out / 'clip_pose.mp4') in res.stdout
+    assert _frame_count(out / 'clip_pose.mp4') == FRAMES
+    result = json.loads((out / 'clip_pose.json').read_text())
+    assert result['num_frames'] == FRAMES and result['fps'] == pytest.approx(10.0)
+    assert result['keypoint_names'][0] == 'head'
+    assert result['settings']['smoother']['beta'] == 0.01
+    assert [f['frame_idx'] for f in result['frames']] == list(range(FRAMES))
+    for frame in result['frames']:
+        (inst,) = frame['instances']
+        assert inst['bbox'] == [0, 0, 160, 120]
+        assert np.shape(inst['keypoints']) == (5, 2) and len(inst['keypoint_scores']) == 5
+    # The same full-frame box every frame: one track for the whole clip.
+    assert {f['instances'][0]['track_id'] for f in result['frames']} == {0}
+    table = read_csv_table(out / 'clip_pose.csv')
+    assert not table.multi_animal and len(table.rows) == FRAMES
+    assert [bp for _, bp in table.order] == result['keypoint_names']
+    xcol, ycol = table.columns[(None, 'left_foot')]
+    last = result['frames'][-1]['instances'][0]['keypoints'][3]
+    assert float(table.rows[-1][1][xcol]) == pytest.approx(last[0], abs=1e-3)
+    assert float(table.rows[-1][1][ycol]) == pytest.approx(last[1], abs=1e-3)
+
+
+def test_box_file_two_tracks(data, tmp_path, capsys):
+    out = tmp_path / 'out'
+    rc = tool.main([str(data['video']), *_model_args(data), '--boxes', f'file:{data["dets"]}',
+                    '--tracker', 'iou', '--smooth', 'ema', '--alpha', '0.6', '--no-video',
+                    '--out-dir', str(out)])
+    assert rc == 0, capsys.readouterr().err
+    assert not (out / 'clip_pose.mp4').exists()
+    result = json.loads((out / 'clip_pose.json').read_text())
+    first = {tuple(np.round(d['bbox'], 2)) for d in data['boxes'] if d['image_id'] == 0}
+    got = {tuple(np.round(np.subtract(i['bbox'][2:], i['bbox'][:2]), 2))
+           for i in result['frames'][0]['instances']}
+    assert got == {b[2:] for b in first}   # box sizes as in the file (xywh -> xyxy)
+    ids = [sorted(i['track_id'] for i in f['instances']) for f in result['frames']]
+    assert all(len(i) == 2 for i in ids) and {tuple(i) for i in ids} == {(0, 1)}
+    table = read_csv_table(out / 'clip_pose.csv')
+    assert table.multi_animal and len(table.rows) == FRAMES
+    assert sorted({ind for ind, _ in table.order}) == ['track0', 'track1']
+
+
+def test_image_folder_corrupt_frame_and_savgol(data, tmp_path, capsys):
+    folder = tmp_path / 'frames'
+    folder.mkdir()
+    for t, img in enumerate(data['frames'][:8]):
+        cv2.imwrite(str(folder / f'frame{t}.jpg'), img)
+    (folder / 'frame5.jpg').write_bytes(b'\xff\xd8 truncated')
+    out = tmp_path / 'out'
+    rc = tool.main([str(folder), *_model_args(data), '--smooth', 'savgol', '--window', '5',
+                    '--fps', '10', '--boxes', 'track', '--out-dir', str(out)])
+    printed = capsys.readouterr().out
+    assert rc == 0
+    assert 'frames processed: 7, skipped: 1' in printed and 'frame5.jpg' in printed
+    result = json.loads((out / 'frames_pose.json').read_text())
+    assert [f['frame_idx'] for f in result['frames']] == [0, 1, 2, 3, 4, 6, 7]
+    assert result['frames'][5]['file_name'] == 'frame6.jpg'
+    assert result['skipped_frames'] == [dict(frame_idx=5, file_name='frame5.jpg')]
+    assert result['settings']['smoother']['type'] == 'SavitzkyGolayFilter'
+    assert _frame_count(out / 'frames_pose.mp4') == 7   # drawn in a second pass
+    assert len(read_csv_table(out / 'frames_pose.csv').rows) == 7
+
+
+def test_missing_input_named(data, tmp_path, capsys):
+    rc = tool.main([str(tmp_path / 'no_such_video.mp4'), *_model_args(data),
+                    '--out-dir', str(tmp_path)])
+    assert rc == 2
+    assert 'no_such_video.mp4' in capsys.readouterr().err
+
+
+def test_bad_arguments():
+    with pytest.raises(SystemExit):
+        tool.parse_args(['in.mp4'])   # no model
+    with pytest.raises(SystemExit):
+        tool.parse_args(['in.mp4', '--config', 'a.py', '--onnx', 'b.onnx'])
+    args = tool.parse_args(['in.mp4', '--onnx', 'b.onnx', '--boxes', 'box:x'])
+    with pytest.raises(ValueError, match='box:x'):
+        tool.box_config(args)
+
+
+def test_box_and_smoother_configs():
+    args = tool.parse_args(['in.mp4', '--onnx', 'm.onnx', '--boxes', 'track+detector:y.onnx',
+                            '--box-thr', '0.4', '--kpt-thr', '0.2', '--smooth', 'ema',
+                            '--alpha', '0.3', '--tracker', 'none'])
+    assert tool.box_config(args) == dict(
+        type='KeypointTrackingBoxes', score_thr=0.2,
+        fallback=dict(type='OnnxDetectorBoxes', onnx_path='y.onnx', class_ids=[0],
+                      score_thr=0.4))
+    assert tool.smoother_config(args) == dict(type='EMAFilter', alpha=0.3)
+    assert tool.tracker_config(args) is None
+
+
+def test_detector_boxes(data, tmp_path):
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    # v8 layout (1, 4 + 1, 8): one box at input (32, 32, 32x16) of a 64x64
+    # letterbox of the 160x120 frame (scale 0.4, 8 px top padding) -> frame
+    # box (40, 40, 120, 80).
+    out = np.zeros((1, 5, 8), np.float32)
+    out[0, :, 0] = [32, 32, 32, 16, 0.9]
+    graph = helper.make_graph(
+        [helper.make_node('Constant', [], ['output0'], value=numpy_helper.from_array(out))],
+        'det', [helper.make_tensor_value_info('images', TensorProto.FLOAT, [1, 3, 64, 64])],
+        [helper.make_tensor_value_info('output0', TensorProto.FLOAT, [1, 5, 8])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', 13)])
+    model.ir_version = 8
+    (tmp_path / 'det.onnx').write_bytes(model.SerializeToString())
+    rc = tool.main([str(data['video']), *_model_args(data), '--boxes',
+                    f'detector:{tmp_path / "det.onnx"}', '--max-frames', '3', '--no-video',
+                    '--out-dir', str(tmp_path / 'out')])
+    assert rc == 0
+    result = json.loads((tmp_path / 'out' / 'clip_pose.json').read_text())
+    assert result['num_frames'] == 3
+    for frame in result['frames']:
+        (inst,) = frame['instances']
+        assert inst['bbox'] == [40, 40, 120, 80] and inst['bbox_score'] == pytest.approx(0.9)
+
+
+def test_interrupt_keeps_outputs(data, tmp_path, monkeypatch, capsys):
+    original = tool.VideoPoseEstimator.process
+
+    def process(self, frame, frame_idx, timestamp=None):
+        if frame_idx == 4:
+            raise KeyboardInterrupt
+        return original(self, frame, frame_idx, timestamp)
+
+    monkeypatch.setattr(tool.VideoPoseEstimator, 'process', process)
+    out = tmp_path / 'out'
+    rc = tool.main([str(data['video']), *_model_args(data), '--out-dir', str(out)])
+    captured = capsys.readouterr()
+    assert rc == 130 and 'interrupted' in captured.err
+    assert 'frames processed: 4' in captured.out
+    assert json.loads((out / 'clip_pose.json').read_text())['num_frames'] == 4
+    assert _frame_count(out / 'clip_pose.mp4') == 4
+    assert len(read_csv_table(out / 'clip_pose.csv').rows) == 4

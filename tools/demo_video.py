@@ -1,0 +1,265 @@
+"""Keypoints on a video: tracked, smoothed, drawn and saved.
+
+    python tools/demo_video.py VIDEO.mp4 --config CFG.py --checkpoint CKPT.pth
+    python tools/demo_video.py FRAMES_DIR --onnx model.onnx --fps 30
+    python tools/demo_video.py 0 --config CFG.py --checkpoint CKPT.pth   # camera 0
+
+Box sources (``--boxes``): ``full`` (the whole frame, default), ``file:DETS.json``
+(COCO detection results keyed by frame), ``track`` (each box from the last
+frame's confident keypoints, the whole frame when lost), ``detector:YOLO.onnx``
+(an exported YOLO detector every frame) and ``track+detector:YOLO.onnx``
+(keypoint tracking, the detector when lost).
+
+Writes into ``--out-dir``: ``<name>_pose.mp4`` (skeletons drawn; not with
+``--no-video``), ``<name>_pose.jsonl`` (one line per frame as it runs),
+``<name>_pose.json`` (all frames, at the end) and ``<name>_pose.csv``
+(DeepLabCut layout). Ctrl-C stops early and keeps what was written.
+See docs/video.md.
+"""
+from __future__ import annotations
+
+import argparse
+import os.path as osp
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+try:
+    from customkpt.apis.video import (DlcCsvWriter, PoseJsonWriter, PoseVideoWriter,
+                                      VideoPoseEstimator, open_source)
+except ImportError:  # running from a checkout without installing
+    sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+    from customkpt.apis.video import (DlcCsvWriter, PoseJsonWriter, PoseVideoWriter,
+                                      VideoPoseEstimator, open_source)
+
+SMOOTHERS = ('none', 'oneeuro', 'ema', 'savgol')
+TRACKERS = ('oks', 'iou', 'none')
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command-line arguments."""
+    p = argparse.ArgumentParser(
+        description='Run a keypoint model on a video, an image folder or a camera',
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument('input', help='video file, folder of images, or camera index (0)')
+    model = p.add_argument_group('model (torch config + checkpoint, or an exported ONNX)')
+    model.add_argument('--config', help='model config (.py)')
+    model.add_argument('--checkpoint', help='checkpoint (.pth) for --config')
+    model.add_argument('--onnx', help='exported model (.onnx with its .json sidecar)')
+    model.add_argument('--device', default='cpu', help="torch device: 'cpu', 'cuda', 'cuda:1'")
+    model.add_argument('--batch-size', type=int, default=None,
+                       help='most boxes per forward pass (all of a frame by default)')
+    boxes = p.add_argument_group('boxes')
+    boxes.add_argument('--boxes', default='full',
+                       help='full | file:DETS.json | track | detector:YOLO.onnx | '
+                            'track+detector:YOLO.onnx')
+    boxes.add_argument('--box-thr', type=float, default=None,
+                       help='lowest box score for file: and detector: boxes (0 for files, '
+                            '0.25 for detectors)')
+    boxes.add_argument('--box-id-key', default='image_id', choices=('image_id', 'frame'),
+                       help='box file field naming the frame')
+    boxes.add_argument('--box-id-offset', type=int, default=0,
+                       help='subtracted from the box file field to get the 0-based frame')
+    boxes.add_argument('--det-classes', type=int, nargs='*', default=[0],
+                       help='detector classes kept (none given: all)')
+    track = p.add_argument_group('tracking and smoothing')
+    track.add_argument('--tracker', default='oks', choices=TRACKERS,
+                       help='how instances keep their id from frame to frame')
+    track.add_argument('--track-thr', type=float, default=0.3,
+                       help='smallest OKS / IoU that continues a track')
+    track.add_argument('--max-lost', type=int, default=10,
+                       help='frames a track may be missing before it ends')
+    track.add_argument('--smooth', default='oneeuro', choices=SMOOTHERS,
+                       help='temporal filter per track and keypoint')
+    track.add_argument('--min-cutoff', type=float, default=1.0,
+                       help='One Euro: cutoff (Hz) at rest; lower = smoother, more lag')
+    track.add_argument('--beta', type=float, default=0.0,
+                       help='One Euro: cutoff increase per px/s of speed; higher = less lag')
+    track.add_argument('--d-cutoff', type=float, default=1.0,
+                       help='One Euro: cutoff (Hz) of the speed estimate')
+    track.add_argument('--alpha', type=float, default=0.5,
+                       help='EMA: weight of the new frame (1 = no smoothing)')
+    track.add_argument('--window', type=int, default=11, help='Savitzky-Golay window (odd)')
+    track.add_argument('--order', type=int, default=2, help='Savitzky-Golay polynomial order')
+    track.add_argument('--kpt-thr', type=float, default=0.3,
+                       help='keypoint score below which points are not smoothed, tracked '
+                            'or drawn')
+    out = p.add_argument_group('input and output')
+    out.add_argument('--out-dir', default='outputs/demo_video', help='where outputs go')
+    out.add_argument('--max-frames', type=int, default=None, help='stop after this many frames')
+    out.add_argument('--fps', type=float, default=None,
+                     help='frame rate of an image folder (timestamps, output video)')
+    out.add_argument('--no-video', action='store_true', help='do not write the mp4')
+    out.add_argument('--no-progress', action='store_true', help='no progress bar')
+    args = p.parse_args(argv)
+    if bool(args.onnx) == bool(args.config):
+        p.error('give either --config (with --checkpoint) or --onnx')
+    if args.checkpoint and not args.config:
+        p.error('--checkpoint needs --config')
+    if args.batch_size is not None and args.batch_size < 1:
+        p.error('--batch-size must be >= 1')
+    return args
+
+
+def build_predictor(args: argparse.Namespace) -> Any:
+    """The torch or ONNX predictor the arguments ask for."""
+    if args.onnx:
+        from customkpt.deploy import OnnxPredictor
+        return OnnxPredictor(args.onnx, batch_size=args.batch_size)
+    from customkpt.apis.inference import TopdownPredictor, init_model
+    if not args.checkpoint:
+        print('demo_video: no --checkpoint: the model runs with untrained weights',
+              file=sys.stderr)
+    model = init_model(args.config, args.checkpoint, device=args.device)
+    return TopdownPredictor(model, batch_size=args.batch_size)
+
+
+def box_config(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``BOX_PROVIDERS`` config of ``--boxes``."""
+    spec = args.boxes
+    thr = args.box_thr
+
+    def detector(path: str) -> dict[str, Any]:
+        cfg: dict[str, Any] = dict(type='OnnxDetectorBoxes', onnx_path=path,
+                                   class_ids=args.det_classes or None)
+        if thr is not None:
+            cfg['score_thr'] = thr
+        return cfg
+
+    if spec == 'full':
+        return dict(type='FullFrameBoxes')
+    if spec.startswith('file:') and len(spec) > 5:
+        return dict(type='BoxFileBoxes', path=spec[5:], score_thr=thr or 0.0,
+                    id_key=args.box_id_key, id_offset=args.box_id_offset)
+    if spec == 'track':
+        return dict(type='KeypointTrackingBoxes', score_thr=args.kpt_thr,
+                    fallback=dict(type='FullFrameBoxes'))
+    if spec.startswith('detector:') and len(spec) > 9:
+        return detector(spec[9:])
+    if spec.startswith('track+detector:') and len(spec) > 15:
+        return dict(type='KeypointTrackingBoxes', score_thr=args.kpt_thr,
+                    fallback=detector(spec[15:]))
+    raise ValueError(f'--boxes {spec!r}: expected full, file:PATH, track, detector:MODEL.onnx '
+                     'or track+detector:MODEL.onnx')
+
+
+def smoother_config(args: argparse.Namespace) -> dict[str, Any] | None:
+    """The ``KEYPOINT_FILTERS`` config of ``--smooth``."""
+    if args.smooth == 'oneeuro':
+        return dict(type='OneEuroFilter', min_cutoff=args.min_cutoff, beta=args.beta,
+                    d_cutoff=args.d_cutoff)
+    if args.smooth == 'ema':
+        return dict(type='EMAFilter', alpha=args.alpha)
+    if args.smooth == 'savgol':
+        return dict(type='SavitzkyGolayFilter', window=args.window, order=args.order)
+    return None
+
+
+def tracker_config(args: argparse.Namespace) -> dict[str, Any] | None:
+    """The ``PoseTracker`` arguments of ``--tracker``."""
+    if args.tracker == 'none':
+        return None
+    return dict(match=args.tracker, thr=args.track_thr, max_lost=args.max_lost)
+
+
+def _draw_second_pass(source: Any, results: list[dict], writer: PoseVideoWriter,
+                      progress: bool) -> None:
+    """Read the source again and draw the (offline-smoothed) results."""
+    from tqdm import tqdm
+    by_frame = {r['frame_idx']: r for r in results}
+    for idx, _, frame in tqdm(source, total=len(source) or None, unit='frame',
+                              desc='drawing', disable=not progress):
+        if idx in by_frame:
+            writer.write(writer.draw(frame, by_frame[idx]))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Process the input; returns the exit status."""
+    from tqdm import tqdm
+    source = open_source(args.input, fps=args.fps, max_frames=args.max_frames)
+    predictor = build_predictor(args)
+    meta = dict(predictor.meta)
+    names = list(meta.get('keypoint_names') or [])
+    estimator = VideoPoseEstimator(predictor, box_config(args), tracker=tracker_config(args),
+                                   smoother=smoother_config(args), score_thr=args.kpt_thr)
+    out_dir = Path(args.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = out_dir / f'{source.name}_pose'
+    header = dict(source=str(args.input), kind=source.kind, fps=source.fps,
+                  keypoint_names=names, skeleton=meta.get('skeleton') or [],
+                  settings=dict(model=args.onnx or args.config, checkpoint=args.checkpoint,
+                                boxes=box_config(args), tracker=tracker_config(args),
+                                smoother=smoother_config(args), kpt_thr=args.kpt_thr))
+    json_writer = PoseJsonWriter(stem.with_suffix('.json'), header)
+    csv_writer = DlcCsvWriter(stem.with_suffix('.csv'), names)
+    video_writer = None if args.no_video else PoseVideoWriter(
+        stem.with_suffix('.mp4'), meta, fps=source.fps, score_thr=args.kpt_thr)
+    progress = not args.no_progress
+    offline_results: list[dict] = []
+    processed = 0
+    interrupted = json_done = False
+    start = time.perf_counter()
+    try:
+        try:
+            bar = tqdm(source, total=len(source) or None, unit='frame', desc=source.name,
+                       disable=not progress)
+            for idx, stamp, frame in bar:
+                result = estimator.process(frame, idx, stamp)
+                json_writer.add(result, source.file_name(idx))
+                if estimator.offline:
+                    offline_results.append(result)
+                else:
+                    csv_writer.add(result)
+                    if video_writer is not None:
+                        video_writer.write(video_writer.draw(frame, result))
+                processed += 1
+        except KeyboardInterrupt:
+            interrupted = True
+            print('\ndemo_video: interrupted, keeping what was written', file=sys.stderr)
+        elapsed = time.perf_counter() - start
+        if estimator.offline:
+            smoothed = estimator.smooth_offline(offline_results)
+            for result in smoothed:
+                csv_writer.add(result)
+            json_writer.close(source.skipped_frames, results=smoothed,
+                              file_names={r['frame_idx']: source.file_name(r['frame_idx'])
+                                          for r in smoothed})
+            json_done = True
+            if video_writer is not None and not interrupted:
+                if source.kind == 'camera':
+                    print('demo_video: a camera cannot be read twice; no video with '
+                          f'--smooth {args.smooth}', file=sys.stderr)
+                else:
+                    _draw_second_pass(source, smoothed, video_writer, progress)
+    finally:
+        if not json_done:
+            json_writer.close(source.skipped_frames)
+        csv_writer.close()
+        if video_writer is not None:
+            video_writer.close()
+
+    fps = processed / elapsed if elapsed > 0 else 0.0
+    print(f'frames processed: {processed}, skipped: {source.skipped}, '
+          f'{fps:.1f} frames/s ({elapsed:.1f} s)')
+    for ind in source.skipped_frames:
+        print(f'  skipped: {ind}')
+    outputs = [json_writer.path, json_writer.lines_path, csv_writer.path]
+    if video_writer is not None and video_writer.frames:
+        outputs.insert(0, video_writer.path)
+    print('outputs:\n' + '\n'.join(f'  {p}' for p in outputs))
+    return 130 if interrupted else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; errors in the input or the model files exit with 2."""
+    args = parse_args(argv)
+    try:
+        return run(args)
+    except (FileNotFoundError, OSError, ValueError) as exc:
+        print(f'demo_video: error: {exc}', file=sys.stderr)
+        return 2
+
+
+if __name__ == '__main__':
+    sys.exit(main())
