@@ -28,7 +28,7 @@ class NoisyTruthModel(BaseModel):
         super().__init__()
         self.calls = 0
 
-    def forward(self, *args, **kwargs):  # pragma: no cover - test_step is used
+    def forward(self, *args, **kwargs):  # pragma: no cover - test_step / val_step are used
         raise NotImplementedError
 
     def test_step(self, data):
@@ -46,24 +46,27 @@ class NoisyTruthModel(BaseModel):
             out.append(sample)
         return out
 
+    val_step = test_step
 
-def _run(root, work_dir, hooks):
+
+def _run(root, work_dir, hooks, stage='test'):
     pipeline = [dict(type='LoadImage'), dict(type='GetBBoxCenterScale', padding=1.25),
                 dict(type='TopdownAffine', input_size=(24, 32)), dict(type='PackPoseInputs')]
     runner = Runner(
         model=NoisyTruthModel(), work_dir=str(work_dir), default_scope='customkpt',
-        test_dataloader=dict(
+        **{f'{stage}_dataloader': dict(
             batch_size=8, num_workers=0,
             # Shuffled on purpose: the hook must restore the frame order itself.
             sampler=dict(type='DefaultSampler', shuffle=True, seed=0),
             dataset=dict(type='CocoKeypointDataset', data_root=str(root),
                          ann_file='video_coco_joint.json', data_prefix=dict(img=''),
                          metainfo=dict(SELF5_META), test_mode=True, pipeline=pipeline)),
-        test_evaluator=[dict(type='PCKAccuracy', thr=0.05, norm_item='bbox',
-                             per_keypoint=False)],
-        test_cfg=dict(), custom_hooks=hooks, log_level='WARNING',
+           f'{stage}_evaluator': [dict(type='PCKAccuracy', thr=0.05, norm_item='bbox',
+                                       per_keypoint=False)],
+           f'{stage}_cfg': dict()},
+        custom_hooks=hooks, log_level='WARNING',
         experiment_name=f'smoothing_{uuid.uuid4().hex[:8]}')
-    metrics = runner.test()
+    metrics = runner.test() if stage == 'test' else runner.val()
     return runner, metrics
 
 
@@ -95,6 +98,19 @@ def test_metrics_improve_when_noisy_predictions_are_smoothed(video_root, tmp_pat
     assert hook.last_summary == dict(samples=80, sequences=1, tracks=2, smoothed=True)
     # The loop has its own evaluator back.
     assert not isinstance(runner.test_loop.evaluator, SmoothingEvaluator)
+
+
+def test_val_stage_only_when_asked(video_root, tmp_path):
+    filter_cfg = dict(type='GaussianFilter', window=7, sigma=2.0)
+    _, raw = _run(video_root, tmp_path / 'raw', [], stage='val')
+    _, test_only = _run(video_root, tmp_path / 'test_only',
+                        [dict(type='KeypointSmoothingHook', filter=filter_cfg)], stage='val')
+    assert test_only['EPE'] == pytest.approx(raw['EPE'])  # default stages=('test',)
+    runner, smooth = _run(video_root, tmp_path / 'val',
+                          [dict(type='KeypointSmoothingHook', filter=filter_cfg,
+                                stages=('test', 'val'))], stage='val')
+    assert smooth['EPE'] < 0.6 * raw['EPE'], (raw, smooth)
+    assert not isinstance(runner.val_loop.evaluator, SmoothingEvaluator)
 
 
 def _sample(img_id, ann_id, path, kpts, **meta):
