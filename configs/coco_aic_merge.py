@@ -1,5 +1,6 @@
-# COCO + AI Challenger merged onto COCO's 17 keypoints (the dataset part; the
-# model, schedule and evaluation come with the model configs).
+# HRNet-W32 256x192 trained on COCO + AI Challenger merged onto COCO's 17
+# keypoints, evaluated on COCO (model, schedule and metrics from
+# hrnet_w32_coco_256x192.py).
 #
 # AI Challenger's 12 limb points carry COCO's names in
 # `_base_/datasets/aic.py`, so they land on the same COCO points by name; its
@@ -7,8 +8,8 @@
 # ears) stay unannotated (weight 0) on AI Challenger samples.
 #
 # Check the data first:  python tools/check_dataset.py configs/coco_aic_merge.py
-default_scope = 'customkpt'
-
+# Train:                 python tools/train.py configs/coco_aic_merge.py
+_base_ = ['hrnet_w32_coco_256x192.py']
 # ---------------------------------------------------------------- edit these
 # By default the small real samples beside the project (../shared/data);
 # `{{ fileDirname }}` is this config's folder, so the paths work from any
@@ -24,32 +25,19 @@ coco_img_prefix = ''
 aic_root = samples_root + 'aic/'
 aic_ann_file = 'test_aic.json'
 aic_img_prefix = ''
+val_ann_file = 'test_coco.json'        # evaluated on COCO with ground-truth boxes
 sample_ratio = [1.0, 1.0]              # share of each source per epoch: COCO, AIC
-train_size = (192, 256)                # network input (w, h)
-heatmap_size = (48, 64)
-batch_size = 64
+batch_size = 64                        # input size, model, schedule: see the base config
 # ----------------------------------------------------------------------------
 
 coco_metainfo = '{{ fileDirname }}/_base_/datasets/coco.py'
 aic_metainfo = '{{ fileDirname }}/_base_/datasets/aic.py'
-codec = dict(type='MSRAHeatmap', input_size=train_size, heatmap_size=heatmap_size, sigma=2.0)
-
-train_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale', padding=1.25),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='RandomHalfBody'),
-    dict(type='RandomBBoxTransform', shift_factor=0.16, shift_prob=0.3,
-         scale_factor=(0.5, 1.5), rotate_factor=80.0, rotate_prob=0.6),
-    dict(type='TopdownAffine', input_size=train_size),
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs'),
-]
 
 train_dataloader = dict(
     batch_size=batch_size, num_workers=2, persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
+        _delete_=True,
         type='MergedKeypointDataset',
         metainfo=coco_metainfo,
         datasets=[
@@ -60,4 +48,13 @@ train_dataloader = dict(
         ],
         mappings=[None, None],         # by name; or {aic_name: coco_name} / [[aic_i, coco_i]]
         sample_ratio=sample_ratio,
-        pipeline=train_pipeline))
+        pipeline={{_base_.train_pipeline}}))
+val_dataloader = dict(
+    dataset=dict(data_root=coco_root, ann_file=val_ann_file, data_prefix=dict(img=coco_img_prefix),
+                 bbox_file=None))
+test_dataloader = val_dataloader
+val_evaluator = [
+    dict(type='CocoKeypointMetric', ann_file=coco_root + val_ann_file),
+    dict(type='PCKAccuracy', thr=0.05, norm_item='bbox'),
+]
+test_evaluator = val_evaluator

@@ -145,11 +145,18 @@ def test_the_coco_aic_merge_config_builds(samples):
     dataset_cfg = cfg.train_dataloader.dataset
     assert dataset_cfg.type == 'MergedKeypointDataset'
     assert os.path.samefile(dataset_cfg.datasets[1].data_root, samples / 'aic')
+    assert [t.type for t in dataset_cfg.pipeline][-2:] == ['GenerateTarget', 'PackPoseInputs']
     dataset_cfg.pipeline = []          # the transforms are not under test here
     ds = DATASETS.build(dataset_cfg)
     assert isinstance(ds, MergedKeypointDataset)
     assert len(ds) == 21 and ds.metainfo['num_keypoints'] == 17
     assert [m.dataset_name for m in ds.source_metas] == ['coco', 'aic']
+    # The rest is a full training config: COCO's model, evaluated on COCO.
+    assert cfg.model.head.out_channels == 17 and cfg.train_dataloader.batch_size == 64
+    assert cfg.train_cfg.max_epochs == 210
+    val = DATASETS.build(dict(cfg.val_dataloader.dataset, pipeline=[]))
+    assert val.metainfo['num_keypoints'] == 17 and len(val) > 0
+    assert os.path.samefile(cfg.val_evaluator[0].ann_file, samples / 'coco' / 'test_coco.json')
 
 
 def test_generated_sources_pipeline_and_unlabelled_after_mapping(write_coco, tmp_path):
