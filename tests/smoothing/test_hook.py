@@ -1,4 +1,5 @@
 """KeypointSmoothingHook: smoothing reaches the metrics, per video and track."""
+import json
 import uuid
 
 import numpy as np
@@ -142,7 +143,6 @@ def test_groups_by_video_orders_by_frame_and_separates_tracks():
 
 
 def test_annotation_file_supplies_video_frame_and_track(tmp_path):
-    import json
     ann = dict(images=[dict(id=1, file_name='f0.jpg', frame_id=0, video_id=3),
                        dict(id=2, file_name='f1.jpg', frame_id=1, video_id=3)],
                annotations=[dict(id=5, image_id=1, track_id=4), dict(id=6, image_id=2, track_id=4),

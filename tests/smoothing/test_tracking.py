@@ -52,11 +52,9 @@ def test_hungarian_matches_brute_force_and_greedy_differs():
     rng = np.random.default_rng(1)
     for n, m in [(3, 3), (2, 4), (4, 2), (5, 5)]:
         s = rng.random((n, m))
-        best = max(sum(s[r, c] for r, c in zip(rows, cols))
-                   for rows in [range(min(n, m))] if n <= m
-                   for cols in itertools.permutations(range(m), n)) if n <= m else \
-            max(sum(s[r, c] for r, c in zip(rows, range(m)))
-                for rows in itertools.permutations(range(n), m))
+        short, long_ = (s, n) if n <= m else (s.T, m)
+        best = max(sum(short[r, c] for r, c in enumerate(cols))
+                   for cols in itertools.permutations(range(short.shape[1]), long_))
         got = hungarian_assignment(s, 0.0)
         assert len(got) == min(n, m)
         assert sum(s[r, c] for r, c in got) == pytest.approx(best)
