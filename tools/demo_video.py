@@ -178,6 +178,9 @@ def run(args: argparse.Namespace) -> int:
     """Process the input; returns the exit status."""
     from tqdm import tqdm
     source = open_source(args.input, fps=args.fps, max_frames=args.max_frames)
+    if args.smooth == 'oneeuro' and not source.fps:
+        print('demo_video: the input has no frame rate (give --fps): One Euro cutoffs are '
+              'then in cycles per frame, where 1.0 barely smooths', file=sys.stderr)
     predictor = build_predictor(args)
     meta = dict(predictor.meta)
     names = list(meta.get('keypoint_names') or [])
