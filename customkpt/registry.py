@@ -40,7 +40,7 @@ def _child(name: str, parent: Registry, *locations: str) -> Registry:
 # Runner parts.
 RUNNERS = _child('runner', MMENGINE_RUNNERS)
 LOOPS = _child('loop', MMENGINE_LOOPS)
-HOOKS = _child('hook', MMENGINE_HOOKS, 'customkpt.engine')
+HOOKS = _child('hook', MMENGINE_HOOKS, 'customkpt.engine', 'customkpt.smoothing')
 LOG_PROCESSORS = _child('log processor', MMENGINE_LOG_PROCESSORS)
 FUNCTIONS = _child('function', MMENGINE_FUNCTIONS)
 
