@@ -213,3 +213,24 @@ def test_interrupt_keeps_outputs(data, tmp_path, monkeypatch, capsys):
     assert json.loads((out / 'clip_pose.json').read_text())['num_frames'] == 4
     assert _frame_count(out / 'clip_pose.mp4') == 4
     assert len(read_csv_table(out / 'clip_pose.csv').rows) == 4
+
+
+def test_onnx_backend_matches_torch(data, tmp_path):
+    """The same weights exported to ONNX give the same keypoints."""
+    from customkpt.deploy import export_onnx
+    model = init_model(CONFIG, data['ckpt'])
+    onnx_path = export_onnx(model, tmp_path / 'tiny.onnx')['onnx']
+    common = [str(data['video']), '--max-frames', '3', '--no-video', '--no-progress',
+              '--tracker', 'none', '--smooth', 'none']
+    assert tool.main(common + ['--onnx', str(onnx_path), '--batch-size', '1',
+                               '--out-dir', str(tmp_path / 'onnx')]) == 0
+    assert tool.main(common + ['--config', CONFIG, '--checkpoint', str(data['ckpt']),
+                               '--out-dir', str(tmp_path / 'torch')]) == 0
+    onnx_res = json.loads((tmp_path / 'onnx' / 'clip_pose.json').read_text())
+    torch_res = json.loads((tmp_path / 'torch' / 'clip_pose.json').read_text())
+    assert onnx_res['keypoint_names'] == torch_res['keypoint_names']
+    for a, b in zip(onnx_res['frames'], torch_res['frames']):
+        np.testing.assert_allclose(a['instances'][0]['keypoints'],
+                                   b['instances'][0]['keypoints'], atol=0.05)
+        np.testing.assert_allclose(a['instances'][0]['keypoint_scores'],
+                                   b['instances'][0]['keypoint_scores'], atol=1e-3)
