@@ -13,8 +13,12 @@ each in its own ``tools/train.py`` subprocess, one after the other:
 
 Each run validates once at the end; the table lists PCK@0.05 (bbox), AUC,
 EPE (pixels), COCO AP and the training wall time. Results also go to
-``<work-dir>/results.json``. The data come from
-``python tools/convert_dataset.py dlc ../shared/data/openfield-mouse data/openfield_mouse --val-every 7``.
+``<work-dir>/results.json``. The data come from::
+
+    python tools/convert_dataset.py dlc ../shared/data/openfield-mouse \\
+        data/openfield_mouse --val-every 7
+
+Run::
 
     python benchmarks/bench_finetune.py --pretrained coco_w32.pth --epochs 30 --arch w32 \\
         --keypoint-map snout=nose leftear=left_ear rightear=right_ear

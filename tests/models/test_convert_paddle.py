@@ -19,7 +19,8 @@ ANCHORS = {
     'backbone.conv_layer1_2.norm._variance': 'backbone.bn2.running_var',
     'backbone.la1.block_layer2_1.conv3.norm.bias': 'backbone.layer1.0.bn3.bias',
     'backbone.la1.block_layer2_1.conv_down.conv.weight': 'backbone.layer1.0.downsample.0.weight',
-    'backbone.la1.block_layer2_1.conv_down.norm._mean': 'backbone.layer1.0.downsample.1.running_mean',
+    'backbone.la1.block_layer2_1.conv_down.norm._mean':
+        'backbone.layer1.0.downsample.1.running_mean',
     'backbone.tr1.transition_tr1_layer_1.conv.weight': 'backbone.transition1.0.0.weight',
     'backbone.tr1.transition_tr1_layer_2.norm.weight': 'backbone.transition1.1.0.1.weight',
     'backbone.tr3.transition_tr3_layer_4.conv.weight': 'backbone.transition3.3.0.0.weight',

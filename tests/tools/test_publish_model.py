@@ -41,7 +41,8 @@ def run_ckpt(tmp_path):
     buf = HistoryBuffer()
     buf.update(0.5)
     ckpt = dict(
-        meta=dict(dataset_meta=META, epoch=3, iter=30, seed=1, hook_msgs=dict(last_ckpt='/x/epoch_3.pth')),
+        meta=dict(dataset_meta=META, epoch=3, iter=30, seed=1,
+                  hook_msgs=dict(last_ckpt='/x/epoch_3.pth')),
         state_dict=model.state_dict(), optimizer=optim.state_dict(),
         param_schedulers=[dict(last_epoch=3)], message_hub=dict(log_scalars={'loss': buf}))
     path = tmp_path / 'epoch_3.pth'
