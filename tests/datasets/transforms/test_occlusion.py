@@ -413,3 +413,17 @@ def test_fixed_occlusion_covers_about_a_quarter_of_the_keypoints():
         occluded += int(out['keypoints_occluded'].sum())
         labelled += 5
     assert 0.15 < occluded / labelled < 0.4
+
+
+def test_fixed_occlusion_rate_does_not_grow_with_clustered_keypoints():
+    # Five points within a few pixels: one occluder would hide them all, but
+    # FixedOcclusion hides only the points it targets.
+    t = build(dict(type='FixedOcclusion', seed=0, keypoint_prob=0.25, max_tries=10))
+    rng = np.random.default_rng(1)
+    occluded = 0
+    for i in range(150):
+        centre = rng.uniform(20, 70, 2)
+        kpts = (centre + rng.uniform(-6, 6, (1, 5, 2))).astype(np.float32)
+        out = t(crop_sample(kpts=kpts, vis=np.ones((1, 5), np.float32), id=i))
+        occluded += int(out['keypoints_occluded'].sum())
+    assert 0.08 < occluded / 750 < 0.3
