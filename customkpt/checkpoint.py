@@ -14,6 +14,7 @@ Importing :mod:`customkpt` calls :func:`register_safe_globals` and installs
 from __future__ import annotations
 
 import importlib
+import json
 import pickle
 import re
 from pathlib import Path
@@ -113,8 +114,49 @@ def safe_load(path: str | Path, map_location: Any = 'cpu') -> Any:
         ) from None
 
 
+# Where a ``.safetensors`` checkpoint keeps its meta (JSON): in the header
+# under this key, or in a ``<stem>.meta.json`` file beside it.
+SAFETENSORS_META_KEY = 'customkpt_meta'
+SIDECAR_SUFFIX = '.meta.json'
+
+
+def read_safetensors(path: str | Path) -> dict[str, Any]:
+    """A ``.safetensors`` file as ``{'state_dict': ..., 'meta': ...}``.
+
+    The meta is the JSON stored under ``customkpt_meta`` in the file header,
+    else the sidecar ``<stem>.meta.json`` next to it, else empty.
+
+    Raises:
+        ImportError: the ``safetensors`` package is not installed.
+    """
+    try:
+        from safetensors import safe_open
+        from safetensors.torch import load_file
+    except ImportError as exc:
+        raise ImportError(f'reading {path} needs the safetensors package: '
+                          'pip install safetensors') from exc
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f'checkpoint not found: {path}')
+    state_dict = load_file(str(path), device='cpu')
+    with safe_open(str(path), framework='pt') as f:
+        header = f.metadata() or {}
+    meta: dict = {}
+    if SAFETENSORS_META_KEY in header:
+        meta = json.loads(header[SAFETENSORS_META_KEY])
+    else:
+        sidecar = path.with_name(path.stem + SIDECAR_SUFFIX)
+        if sidecar.is_file():
+            meta = json.loads(sidecar.read_text())
+    return dict(state_dict=state_dict, meta=meta)
+
+
 def load_local(filename: str, map_location: Any = None) -> Any:
-    """mmengine checkpoint-loader scheme for local files (see module doc)."""
+    """mmengine checkpoint-loader scheme for local files (see module doc):
+    ``.safetensors`` through :func:`read_safetensors`, anything else through
+    :func:`safe_load`."""
+    if str(filename).endswith('.safetensors'):
+        return read_safetensors(filename)
     return safe_load(filename, map_location=map_location)
 
 

@@ -1,4 +1,5 @@
 """Checkpoints load with weights_only semantics; code-running pickles are refused."""
+import json
 import os
 import pickle
 import pickletools  # noqa: F401  (documents that the crafted bytes are plain pickle)
@@ -134,3 +135,23 @@ def test_getattr_escape_is_refused(tmp_path):
 def test_missing_checkpoint_names_the_path(tmp_path):
     with pytest.raises(FileNotFoundError, match='nope.pth'):
         safe_load(tmp_path / 'nope.pth')
+
+
+def test_init_model_reads_a_published_safetensors(tmp_path):
+    """mmengine's local loader (so init_model and load_from) reads .safetensors
+    with the keypoint meta from its header."""
+    pytest.importorskip('safetensors')
+    from safetensors.torch import save_file
+
+    from customkpt.apis import init_model
+    from customkpt.checkpoint import SAFETENSORS_META_KEY
+
+    model = init_model('configs/hrnet_self5_cpu.py')
+    meta = dict(model.dataset_meta, keypoint_names=['p', 'q', 'r', 's', 't'])
+    path = tmp_path / 'm.safetensors'
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path),
+              metadata={SAFETENSORS_META_KEY: json.dumps(dict(dataset_meta=meta))})
+    loaded = init_model('configs/hrnet_self5_cpu.py', path)
+    assert loaded.dataset_meta['keypoint_names'] == ['p', 'q', 'r', 's', 't']
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, loaded.state_dict()[key]), key

@@ -32,7 +32,7 @@ import numpy as np
 import torch
 
 from customkpt.checkpoint import safe_load
-from customkpt.models.pretrained import SAFETENSORS_META_KEY, SIDECAR_SUFFIX
+from customkpt.checkpoint import SAFETENSORS_META_KEY, SIDECAR_SUFFIX
 
 # meta entries that only make sense inside the training run.
 _RUN_ONLY_META = ('hook_msgs',)

@@ -25,7 +25,6 @@ Everything that happened is collected in a :class:`TransferReport`, whose
 """
 from __future__ import annotations
 
-import json
 import os
 import warnings
 from dataclasses import dataclass, field
@@ -36,7 +35,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from customkpt.checkpoint import safe_load
+from customkpt.checkpoint import (SAFETENSORS_META_KEY, SIDECAR_SUFFIX,  # noqa: F401
+                                  read_safetensors, safe_load)
 
 __all__ = ['TransferReport', 'load_pretrained', 'read_checkpoint', 'read_safetensors',
            'detect_layout', 'HEAD_FINAL_LAYER']
@@ -48,8 +48,6 @@ _BACKBONE_ROOTS = ('conv1.', 'bn1.', 'conv2.', 'bn2.', 'layer1.', 'transition1.'
                    'transition2.', 'stage3.', 'transition3.', 'stage4.')
 
 # Key of the JSON meta stored in a .safetensors header, and the sidecar suffix.
-SAFETENSORS_META_KEY = 'customkpt_meta'
-SIDECAR_SUFFIX = '.meta.json'
 
 
 @dataclass
@@ -133,37 +131,6 @@ def _local_copy(url: str) -> Path:
         tmp.write_bytes(data)
         tmp.replace(target)
     return target
-
-
-def read_safetensors(path: str | Path) -> dict[str, Any]:
-    """A ``.safetensors`` file as ``{'state_dict': ..., 'meta': ...}``.
-
-    The meta is the JSON stored under ``customkpt_meta`` in the file header,
-    else the sidecar ``<stem>.meta.json`` next to it, else empty.
-
-    Raises:
-        ImportError: the ``safetensors`` package is not installed.
-    """
-    try:
-        from safetensors import safe_open
-        from safetensors.torch import load_file
-    except ImportError as exc:
-        raise ImportError(f'reading {path} needs the safetensors package: '
-                          'pip install safetensors') from exc
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f'checkpoint not found: {path}')
-    state_dict = load_file(str(path), device='cpu')
-    with safe_open(str(path), framework='pt') as f:
-        header = f.metadata() or {}
-    meta: dict = {}
-    if SAFETENSORS_META_KEY in header:
-        meta = json.loads(header[SAFETENSORS_META_KEY])
-    else:
-        sidecar = path.with_name(path.stem + SIDECAR_SUFFIX)
-        if sidecar.is_file():
-            meta = json.loads(sidecar.read_text())
-    return dict(state_dict=state_dict, meta=meta)
 
 
 def read_checkpoint(checkpoint: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
