@@ -35,8 +35,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from customkpt.checkpoint import (SAFETENSORS_META_KEY, SIDECAR_SUFFIX,  # noqa: F401
-                                  read_safetensors, safe_load)
+from customkpt.checkpoint import read_safetensors, safe_load
 
 __all__ = ['TransferReport', 'load_pretrained', 'read_checkpoint', 'read_safetensors',
            'detect_layout', 'HEAD_FINAL_LAYER']
