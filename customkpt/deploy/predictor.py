@@ -172,6 +172,8 @@ class OnnxPredictor:
             boxes = np.asarray(bboxes, np.float32).reshape(-1, 4)
         scores = (np.ones(len(boxes), np.float32) if bbox_scores is None
                   else np.asarray(bbox_scores, np.float32).reshape(-1))
+        if bboxes is not None and len(bboxes) == 0 and len(scores) == 0:
+            scores = np.ones(1, np.float32)  # no boxes and no scores: the whole image
         if len(scores) != len(boxes):
             raise ValueError(f'bbox_scores has {len(scores)} entries for {len(boxes)} boxes')
         centers, sizes = boxes_to_regions(boxes, self.info['bbox_padding'], self.input_size)

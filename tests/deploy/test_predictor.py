@@ -47,6 +47,9 @@ def test_parity_with_torch_flip_test(model, exports, graph):
         _assert_same(out, reference(img, BOXES, SCORES))
     whole = predictor(_image(2))
     np.testing.assert_array_equal(whole['bboxes'], [[0, 0, 200, 160]])
+    empty = predictor(_image(2), np.zeros((0, 4)), np.zeros(0))
+    np.testing.assert_array_equal(empty['keypoints'], whole['keypoints'])
+    np.testing.assert_array_equal(empty['bbox_scores'], [1.0])
     _assert_same(whole, reference(_image(2)))
 
 
