@@ -176,7 +176,11 @@ def _fill(img: np.ndarray, mask: np.ndarray, fill: str, value: Any, rng: Rng) ->
         return out
     channels = 1 if img.ndim == 2 else img.shape[2]
     if fill == 'constant':
-        values = np.broadcast_to(np.asarray(value, dtype=np.float64), (channels,))
+        values = np.asarray(value, dtype=np.float64).reshape(-1)
+        if values.size not in (1, channels):
+            raise ValueError(f'fill value {value} has {values.size} entries for an image with '
+                             f'{channels} channel(s)')
+        values = np.broadcast_to(values, (channels,))
         pixels = np.broadcast_to(values, (count, channels))
     elif fill == 'mean':
         pixels = np.broadcast_to(img.reshape(-1, channels).mean(axis=0), (count, channels))

@@ -229,6 +229,17 @@ def test_bad_arguments_name_the_field():
         TRANSFORMS.build(dict(type='RandomErasing', prob=1.5))
 
 
+def test_per_channel_fill_value_and_its_check():
+    t = build(dict(type='RandomErasing', fill='constant', value=(1, 2, 3), prob=1.0,
+                   record_mask=True))
+    np.random.seed(0)
+    out = t(crop_sample())
+    assert np.all(out['img'][out['occlusion_mask']] == (1, 2, 3))
+    grey = crop_sample(np.full((CROP_H, CROP_W), 90, np.uint8))
+    with pytest.raises(ValueError, match='channel'):
+        t(grey)
+
+
 def test_missing_crop_keypoints_is_a_clear_error():
     t = build(dict(type='CoarseDropout', prob=1.0))
     sample = crop_sample()
