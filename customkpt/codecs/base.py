@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 
-from .refine import get_heatmap_maximum
+from ..deploy.refine import get_heatmap_maximum
 
 
 class HeatmapCodec:

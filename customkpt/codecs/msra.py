@@ -16,7 +16,7 @@ from customkpt.registry import KEYPOINT_CODECS
 
 from .base import HeatmapCodec
 from .gaussian import generate_gaussian_heatmaps
-from .refine import refine_keypoints_dark, refine_keypoints_quarter
+from ..deploy.refine import refine_keypoints_dark, refine_keypoints_quarter
 
 __all__ = ['MSRAHeatmap']
 

@@ -18,7 +18,7 @@ from customkpt.registry import KEYPOINT_CODECS
 
 from .base import HeatmapCodec
 from .gaussian import generate_gaussian_heatmaps
-from .refine import refine_keypoints_dark
+from ..deploy.refine import refine_keypoints_dark
 
 __all__ = ['UDPHeatmap']
 

@@ -1,6 +1,8 @@
-"""Heatmap peak finding and sub-pixel refinement, shared by the codecs.
+"""Heatmap peak finding and sub-pixel refinement: the training codecs
+(:mod:`customkpt.codecs`) and the deployed ONNX predictor share this code.
 
-All functions are numpy only and work on any number of leading dimensions,
+It lives in ``customkpt.deploy`` and imports nothing but numpy, so the
+predictor runs without torch. All functions are numpy only and work on any number of leading dimensions,
 so the same code decodes one sample's (K, H, W) heatmaps or a batch's
 (B, K, H, W) heatmaps in one vectorised call. Locations are (x, y) in
 heatmap pixels: x is the column, y the row.
