@@ -559,6 +559,19 @@ def procedural_texture(rng: Rng, w: int, h: int, channels: int = 3) -> np.ndarra
     return np.clip(np.rint(tex), 0, 255).astype(np.uint8)
 
 
+def _shape_ranges(scale_range: Sequence[float], aspect_range: Sequence[float], owner: str
+                  ) -> tuple[tuple, tuple]:
+    """Checked occluder size ranges: scale (fraction of the crop) in (0, 1],
+    aspect ratio (w / h) > 0."""
+    scale = _range(scale_range, 'scale_range', owner)
+    if not (0 < scale[0] and scale[1] <= 1):
+        raise ValueError(f'{owner}: scale_range must lie in (0, 1], got {scale_range}')
+    aspect = _range(aspect_range, 'aspect_range', owner)
+    if aspect[0] <= 0:
+        raise ValueError(f'{owner}: aspect_range must be > 0, got {aspect_range}')
+    return scale, aspect
+
+
 def _occluder_size(rng: Rng, crop_w: int, crop_h: int, scale_range: tuple,
                    aspect_range: tuple) -> tuple[int, int]:
     scale = rng.uniform(*scale_range)
@@ -666,12 +679,7 @@ class RandomOccluder(BaseTransform):
             raise ValueError(f'{name}: source must be one of {OCCLUDER_SOURCES}, got {source!r}')
         self.source = source
         self.num_occluders = _range(num_occluders, 'num_occluders', name, lowest=1, integer=True)
-        self.scale_range = _range(scale_range, 'scale_range', name)
-        if not (0 < self.scale_range[0] and self.scale_range[1] <= 1):
-            raise ValueError(f'{name}: scale_range must lie in (0, 1], got {scale_range}')
-        self.aspect_range = _range(aspect_range, 'aspect_range', name)
-        if self.aspect_range[0] <= 0:
-            raise ValueError(f'{name}: aspect_range must be > 0, got {aspect_range}')
+        self.scale_range, self.aspect_range = _shape_ranges(scale_range, aspect_range, name)
         self.jitter = float(jitter)
         self.edge_blur = float(edge_blur)
         if int(pool_size) < 1:
@@ -806,12 +814,7 @@ class FixedOcclusion(BaseTransform):
         name = type(self).__name__
         self.seed = int(seed)
         self.keypoint_prob = _probability(keypoint_prob, name)
-        self.scale_range = _range(scale_range, 'scale_range', name)
-        if not (0 < self.scale_range[0] and self.scale_range[1] <= 1):
-            raise ValueError(f'{name}: scale_range must lie in (0, 1], got {scale_range}')
-        self.aspect_range = _range(aspect_range, 'aspect_range', name)
-        if self.aspect_range[0] <= 0:
-            raise ValueError(f'{name}: aspect_range must be > 0, got {aspect_range}')
+        self.scale_range, self.aspect_range = _shape_ranges(scale_range, aspect_range, name)
         self.jitter = float(jitter)
         self.edge_blur = float(edge_blur)
         if int(max_tries) < 1:
