@@ -48,7 +48,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument('--keypoint-map', nargs='*', default=[], metavar='MOUSE=CKPT',
                    help='pair mouse points with checkpoint points, e.g. snout=nose')
     p.add_argument('--batch-size', type=int, default=8)
-    p.add_argument('--lr', type=float, default=5e-4, help='from-scratch learning rate')
+    p.add_argument('--lr', type=float, default=1e-3, help='from-scratch learning rate')
     p.add_argument('--finetune-lr-ratio', type=float, default=0.4,
                    help='fine-tuning lr = lr x this')
     p.add_argument('--backbone-lr-mult', type=float, default=0.1)
@@ -89,7 +89,6 @@ def write_config(path: Path, args: argparse.Namespace, names: list[str],
     """A config on top of openfield_mouse.py for one of the two runs."""
     epochs = args.epochs
     lr = args.lr * (args.finetune_lr_ratio if finetune else 1.0)
-    milestones = sorted({max(1, round(epochs * 2 / 3)), max(1, round(epochs * 0.87))})
     model = dict(backbone=dict(arch=args.arch), head=dict(in_channels=WIDTHS[args.arch]),
                  metainfo=dict(keypoint_names=names))
     optim = dict(optimizer=dict(type='Adam', lr=lr))
@@ -113,9 +112,8 @@ test_evaluator = val_evaluator
 train_cfg = dict(by_epoch=True, max_epochs={epochs}, val_interval={epochs})
 optim_wrapper = {optim!r}
 param_scheduler = [
-    dict(type='LinearLR', begin=0, end=100, start_factor=0.001, by_epoch=False),
-    dict(type='MultiStepLR', begin=0, end={epochs}, milestones={milestones}, gamma=0.1,
-         by_epoch=True),
+    dict(type='LinearLR', begin=0, end=30, start_factor=0.01, by_epoch=False),
+    dict(type='CosineAnnealingLR', begin=0, end={epochs}, eta_min={lr * 0.01}, by_epoch=True),
 ]
 default_hooks = dict(checkpoint=dict(interval={epochs}, save_best=None, max_keep_ckpts=1))
 """
