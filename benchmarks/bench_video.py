@@ -51,6 +51,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument('--device', default='cpu')
     p.add_argument('--batch-size', type=int, default=None)
     p.add_argument('--boxes', default='full', help='as tools/demo_video.py --boxes')
+    p.add_argument('--track-padding', type=float, default=1.25,
+                   help='as tools/demo_video.py --track-padding')
+    p.add_argument('--track-min-size', type=float, default=16.0,
+                   help='as tools/demo_video.py --track-min-size')
     p.add_argument('--tracker', default='oks', choices=('oks', 'iou', 'none'))
     p.add_argument('--smooth', default='oneeuro', choices=('none', 'oneeuro', 'ema'))
     p.add_argument('--min-cutoff', type=float, default=1.0)
@@ -105,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
         + ['--device', args.device, '--boxes', args.boxes, '--tracker', args.tracker,
            '--smooth', args.smooth, '--min-cutoff', str(args.min_cutoff), '--beta',
            str(args.beta), '--d-cutoff', str(args.d_cutoff), '--alpha', str(args.alpha),
-           '--kpt-thr', str(args.kpt_thr)]
+           '--kpt-thr', str(args.kpt_thr), '--track-padding', str(args.track_padding),
+           '--track-min-size', str(args.track_min_size)]
         + (['--batch-size', str(args.batch_size)] if args.batch_size else []))
     predictor = demo_video.build_predictor(tool_args)
     estimator = VideoPoseEstimator(predictor, demo_video.box_config(tool_args),

@@ -61,6 +61,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                        help='box file field naming the frame')
     boxes.add_argument('--box-id-offset', type=int, default=0,
                        help='subtracted from the box file field to get the 0-based frame')
+    boxes.add_argument('--track-padding', type=float, default=1.25,
+                       help='track: box size over the confident keypoints\' extent')
+    boxes.add_argument('--track-min-size', type=float, default=16.0,
+                       help='track: smallest box side in pixels (about the subject\'s size '
+                            'keeps a bad first frame from collapsing the box)')
     boxes.add_argument('--det-classes', type=int, nargs='*', default=[0],
                        help='detector classes kept (none given: all)')
     track = p.add_argument_group('tracking and smoothing')
@@ -132,14 +137,14 @@ def box_config(args: argparse.Namespace) -> dict[str, Any]:
     if spec.startswith('file:') and len(spec) > 5:
         return dict(type='BoxFileBoxes', path=spec[5:], score_thr=thr or 0.0,
                     id_key=args.box_id_key, id_offset=args.box_id_offset)
+    tracking = dict(type='KeypointTrackingBoxes', score_thr=args.kpt_thr,
+                    padding=args.track_padding, min_size=args.track_min_size)
     if spec == 'track':
-        return dict(type='KeypointTrackingBoxes', score_thr=args.kpt_thr,
-                    fallback=dict(type='FullFrameBoxes'))
+        return dict(tracking, fallback=dict(type='FullFrameBoxes'))
     if spec.startswith('detector:') and len(spec) > 9:
         return detector(spec[9:])
     if spec.startswith('track+detector:') and len(spec) > 15:
-        return dict(type='KeypointTrackingBoxes', score_thr=args.kpt_thr,
-                    fallback=detector(spec[15:]))
+        return dict(tracking, fallback=detector(spec[15:]))
     raise ValueError(f'--boxes {spec!r}: expected full, file:PATH, track, detector:MODEL.onnx '
                      'or track+detector:MODEL.onnx')
 

@@ -234,3 +234,16 @@ def test_onnx_backend_matches_torch(data, tmp_path):
                                    b['instances'][0]['keypoints'], atol=0.05)
         np.testing.assert_allclose(a['instances'][0]['keypoint_scores'],
                                    b['instances'][0]['keypoint_scores'], atol=1e-3)
+
+
+def test_track_box_options_reach_the_provider():
+    from customkpt.apis.boxes import build_box_provider
+
+    args = tool.parse_args(['in.mp4', '--onnx', 'm.onnx', '--boxes', 'track',
+                            '--track-padding', '1.5', '--track-min-size', '160'])
+    provider = build_box_provider(tool.box_config(args))
+    assert provider.padding == 1.5 and provider.min_size == 160
+    # Two confident points 20 px apart: the box is held at the minimum size.
+    boxes, _ = provider.boxes_from_keypoints(np.array([[[100, 100], [120, 100]]], np.float32),
+                                             np.array([[0.9, 0.9]], np.float32), (480, 640))
+    np.testing.assert_allclose(boxes, [[30, 20, 190, 180]])
