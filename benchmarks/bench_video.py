@@ -98,8 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     cv2.setNumThreads(args.threads)
     os.environ.setdefault('OMP_NUM_THREADS', str(args.threads))
 
-    from customkpt.apis.video import (DlcCsvWriter, PoseJsonWriter, PoseVideoWriter,
-                                      VideoPoseEstimator, open_source)
+    from customkpt.apis import (DlcCsvWriter, PoseJsonWriter, PoseVideoWriter,
+                                VideoPoseEstimator, open_source)
     sys.path.insert(0, str(REPO_ROOT / 'tools'))
     import demo_video
 

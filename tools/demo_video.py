@@ -26,12 +26,12 @@ from pathlib import Path
 from typing import Any
 
 try:
-    from customkpt.apis.video import (DlcCsvWriter, PoseJsonWriter, PoseVideoWriter,
-                                      VideoPoseEstimator, open_source)
+    from customkpt.apis import (DlcCsvWriter, PoseJsonWriter, PoseVideoWriter,
+                                VideoPoseEstimator, open_source)
 except ImportError:  # running from a checkout without installing
     sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-    from customkpt.apis.video import (DlcCsvWriter, PoseJsonWriter, PoseVideoWriter,
-                                      VideoPoseEstimator, open_source)
+    from customkpt.apis import (DlcCsvWriter, PoseJsonWriter, PoseVideoWriter,
+                                VideoPoseEstimator, open_source)
 
 SMOOTHERS = ('none', 'oneeuro', 'ema', 'savgol')
 TRACKERS = ('oks', 'iou', 'none')

@@ -7,8 +7,9 @@ from .boxes import (BoxFileBoxes, FullFrameBoxes, KeypointTrackingBoxes, OnnxDet
                     build_box_provider)
 from .inference import (TopdownPredictor, inference_topdown, init_model, stack_predictions,
                         test_pipeline_of)
-from .video import (DlcCsvWriter, FrameSource, PoseJsonWriter, PoseVideoWriter,
-                    VideoPoseEstimator, open_source, read_pose_jsonl)
+from .sources import FrameSource, open_source
+from .video import VideoPoseEstimator
+from .writers import DlcCsvWriter, PoseJsonWriter, PoseVideoWriter, read_pose_jsonl
 
 __all__ = ['init_model', 'inference_topdown', 'stack_predictions', 'test_pipeline_of',
            'TopdownPredictor', 'FullFrameBoxes', 'BoxFileBoxes', 'KeypointTrackingBoxes',

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from customkpt.apis.boxes import KeypointTrackingBoxes
-from customkpt.apis.video import (DlcCsvWriter, PoseJsonWriter, PoseVideoWriter,
-                                  VideoPoseEstimator, open_source, read_pose_jsonl)
+from customkpt.apis import (DlcCsvWriter, PoseJsonWriter, PoseVideoWriter,
+                            VideoPoseEstimator, open_source, read_pose_jsonl)
 from customkpt.converters.dlc import read_csv_table
 
 NAMES = ['tl', 'tr', 'br', 'bl', 'c']

@@ -163,7 +163,7 @@ def test_box_and_smoother_configs():
                             '--box-thr', '0.4', '--kpt-thr', '0.2', '--smooth', 'ema',
                             '--alpha', '0.3', '--tracker', 'none'])
     assert tool.box_config(args) == dict(
-        type='KeypointTrackingBoxes', score_thr=0.2,
+        type='KeypointTrackingBoxes', score_thr=0.2, padding=1.25, min_size=16.0,
         fallback=dict(type='OnnxDetectorBoxes', onnx_path='y.onnx', class_ids=[0],
                       score_thr=0.4))
     assert tool.smoother_config(args) == dict(type='EMAFilter', alpha=0.3)
