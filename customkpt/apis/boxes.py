@@ -33,10 +33,11 @@ from typing import Any, Callable, Mapping, Sequence
 import cv2
 import numpy as np
 
+from customkpt.evaluation.functional import box_iou
 from customkpt.registry import BOX_PROVIDERS
 
 __all__ = ['BoxProvider', 'FullFrameBoxes', 'BoxFileBoxes', 'KeypointTrackingBoxes',
-           'OnnxDetectorBoxes', 'build_box_provider', 'nms', 'letterbox', 'box_iou']
+           'OnnxDetectorBoxes', 'build_box_provider', 'nms', 'letterbox']
 
 #: What a provider returns: (boxes (N, 4) xyxy float32, scores (N,) float32).
 Boxes = tuple[np.ndarray, np.ndarray]
@@ -67,23 +68,6 @@ def build_box_provider(cfg: Mapping[str, Any] | BoxProvider | None) -> BoxProvid
         raise TypeError(f'box provider must be a callable or a config dict with "type", '
                         f'got {cfg!r}')
     return BOX_PROVIDERS.build(dict(cfg))
-
-
-def box_iou(a: np.ndarray, b: np.ndarray, over: str = 'union') -> np.ndarray:
-    """Overlap matrix (len(a), len(b)) of xyxy boxes: intersection over
-    union (``over='union'``) or over the smaller box's area (``'min'``)."""
-    a = np.asarray(a, np.float64).reshape(-1, 4)
-    b = np.asarray(b, np.float64).reshape(-1, 4)
-    lt = np.maximum(a[:, None, :2], b[None, :, :2])
-    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = np.clip(rb - lt, 0, None).prod(-1)
-    area_a = np.clip(a[:, 2:] - a[:, :2], 0, None).prod(-1)
-    area_b = np.clip(b[:, 2:] - b[:, :2], 0, None).prod(-1)
-    if over == 'min':
-        union = np.minimum(area_a[:, None], area_b[None])
-    else:
-        union = area_a[:, None] + area_b[None] - inter
-    return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
 
 
 def nms(boxes: np.ndarray, scores: np.ndarray, iou_thr: float,

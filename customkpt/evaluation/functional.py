@@ -27,6 +27,23 @@ AREA_EPS = float(np.spacing(1))
 SCORE_MODES = ('bbox_keypoint', 'bbox', 'keypoint')
 
 
+def box_iou(a: np.ndarray, b: np.ndarray, over: str = 'union') -> np.ndarray:
+    """Overlap matrix (len(a), len(b)) of xyxy boxes (any (N, 4) arrays): intersection over
+    union (``over='union'``) or over the smaller box's area (``'min'``)."""
+    a = np.asarray(a, np.float64).reshape(-1, 4)
+    b = np.asarray(b, np.float64).reshape(-1, 4)
+    lt = np.maximum(a[:, None, :2], b[None, :, :2])
+    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    inter = np.clip(rb - lt, 0, None).prod(-1)
+    area_a = np.clip(a[:, 2:] - a[:, :2], 0, None).prod(-1)
+    area_b = np.clip(b[:, 2:] - b[:, :2], 0, None).prod(-1)
+    if over == 'min':
+        union = np.minimum(area_a[:, None], area_b[None])
+    else:
+        union = area_a[:, None] + area_b[None] - inter
+    return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
+
+
 def oks(gt_kpts: np.ndarray, gt_vis: np.ndarray, gt_area: ArrayLike, pred: np.ndarray,
         sigmas: ArrayLike) -> np.ndarray:
     """Object keypoint similarity of ``M`` predictions to one instance.
@@ -278,6 +295,6 @@ def epe(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray,
 
 
 __all__ = [
-    'oks', 'oks_nms', 'rescore_instances', 'keypoint_errors', 'pck', 'pck_curve', 'auc',
+    'box_iou', 'oks', 'oks_nms', 'rescore_instances', 'keypoint_errors', 'pck', 'pck_curve', 'auc',
     'auc_thresholds', 'epe', 'SCORE_MODES'
 ]

@@ -14,23 +14,11 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from ..evaluation.functional import box_iou
 from ..meta import DEFAULT_SIGMA
 
-__all__ = ['PoseTracker', 'box_iou', 'keypoint_oks', 'greedy_assignment',
+__all__ = ['PoseTracker', 'keypoint_oks', 'greedy_assignment',
            'hungarian_assignment']
-
-
-def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU between boxes ``a`` (N, 4) and ``b`` (M, 4), xyxy -> (N, M)."""
-    a = np.asarray(a, dtype=np.float64).reshape(-1, 4)
-    b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
-    lt = np.maximum(a[:, None, :2], b[None, :, :2])
-    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = np.prod(np.clip(rb - lt, 0, None), axis=-1)
-    area_a = np.prod(np.clip(a[:, 2:] - a[:, :2], 0, None), axis=-1)
-    area_b = np.prod(np.clip(b[:, 2:] - b[:, :2], 0, None), axis=-1)
-    union = area_a[:, None] + area_b[None, :] - inter
-    return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
 
 
 def keypoint_oks(kpts: np.ndarray, valid: np.ndarray, ref_kpts: np.ndarray,

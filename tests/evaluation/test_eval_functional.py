@@ -120,3 +120,12 @@ def test_pck_epe_auc_hand_computed() -> None:
     # a non-positive norm removes the instance; nothing left -> NaN
     _, none, n = pck(pred, gt, mask, np.array([0.0]), 0.05)
     assert n == 0 and math.isnan(none)
+
+
+def test_box_iou_over_union_and_over_the_smaller_box():
+    from customkpt.evaluation.functional import box_iou
+    a = np.array([[0, 0, 10, 10]], np.float32)
+    b = np.array([[0, 0, 10, 10], [5, 0, 15, 10], [20, 20, 30, 30], [2, 2, 4, 4]], np.float32)
+    np.testing.assert_allclose(box_iou(a, b), [[1.0, 50 / 150, 0.0, 4 / 100]])
+    np.testing.assert_allclose(box_iou(a, b, over='min'), [[1.0, 0.5, 0.0, 1.0]])
+    assert box_iou(np.zeros((0, 4)), b).shape == (0, 4)

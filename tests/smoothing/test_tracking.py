@@ -4,7 +4,7 @@ import itertools
 import numpy as np
 import pytest
 
-from customkpt.smoothing import (PoseTracker, box_iou, greedy_assignment, hungarian_assignment,
+from customkpt.smoothing import (PoseTracker, greedy_assignment, hungarian_assignment,
                                  keypoint_oks)
 
 SIGMAS = [0.026, 0.062, 0.062, 0.089, 0.089]
@@ -23,12 +23,6 @@ def _frame(centres):
     kpts = np.stack([p[0] for p in poses])
     boxes = np.stack([p[1] for p in poses])
     return boxes, kpts, np.ones(kpts.shape[:2], np.float32)
-
-
-def test_box_iou_values():
-    a = np.array([[0, 0, 10, 10]], np.float32)
-    b = np.array([[0, 0, 10, 10], [5, 0, 15, 10], [20, 20, 30, 30]], np.float32)
-    np.testing.assert_allclose(box_iou(a, b), [[1.0, 50 / 150, 0.0]])
 
 
 def test_oks_values():
