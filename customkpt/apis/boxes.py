@@ -233,12 +233,16 @@ class KeypointTrackingBoxes:
         min_size: smallest box side in pixels.
         fallback: provider (config dict or object) used when lost.
         refresh_interval: run the fallback every this many frames too.
+        refine_lost: on a frame where tracking was lost, let
+            :class:`~customkpt.apis.video.VideoPoseEstimator` run the model a
+            second time on the boxes that the fallback's keypoints give (one
+            more forward pass on such frames only).
     """
 
     def __init__(self, score_thr: float = 0.3, padding: float = 1.25, min_points: int = 2,
                  min_mean_score: float | None = None, min_size: float = 16.0,
                  fallback: Mapping[str, Any] | BoxProvider | None = None,
-                 refresh_interval: int | None = None) -> None:
+                 refresh_interval: int | None = None, refine_lost: bool = True) -> None:
         if padding <= 0:
             raise ValueError(f'KeypointTrackingBoxes: padding must be > 0, got {padding}')
         if min_points < 1:
@@ -251,6 +255,7 @@ class KeypointTrackingBoxes:
         self.fallback = build_box_provider(fallback if fallback is not None
                                            else dict(type='FullFrameBoxes'))
         self.refresh_interval = refresh_interval
+        self.refine_lost = bool(refine_lost)
         #: Whether the last call used the fallback alone (tracking lost).
         self.lost = True
 

@@ -111,6 +111,15 @@ class VideoPoseEstimator:
                         keypoint_scores=np.zeros((0, k), np.float32), bboxes=boxes,
                         bbox_scores=np.zeros(0, np.float32))
         preds = self.predictor(frame, boxes, np.asarray(box_scores, np.float32).reshape(-1))
+        if getattr(self.box_provider, 'refine_lost', False) and self.box_provider.lost:
+            # Tracking was lost and the fallback's boxes (often the whole
+            # frame) gave rough keypoints: run again on the boxes they give,
+            # so this frame's result, and the track it starts, use a box like
+            # the following frames' ones.
+            refined, refined_scores = self.box_provider.boxes_from_keypoints(
+                preds['keypoints'], preds['keypoint_scores'], frame.shape)
+            if len(refined):
+                preds = self.predictor(frame, refined, refined_scores)
         self.timings['model'] += time.perf_counter() - t1
         return preds
 

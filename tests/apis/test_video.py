@@ -145,11 +145,25 @@ def test_tracking_boxes_follow_a_moving_subject():
         assert inst['keypoint_scores'].min() == pytest.approx(0.9)
     assert len(set(ids)) == 1
     assert isinstance(est.box_provider, KeypointTrackingBoxes) and not est.box_provider.lost
+    # Frame 0: the whole frame, then (tracking was lost) again on the box its
+    # keypoints give, the square padded 2x: 40 px wide.
     np.testing.assert_array_equal(model.calls[0], [[0, 0, 160, 120]])
-    # From frame 1 on the box is the previous square, padded 2x: 40 px wide.
+    np.testing.assert_allclose(model.calls[1], [[0, 30, 40, 70]])
+    # From frame 1 on the box is the previous frame's square, padded 2x.
     for t in range(1, 12):
         px, py = 10 + 6 * (t - 1), 40 + 2 * (t - 1)
-        np.testing.assert_allclose(model.calls[t], [[px - 10, py - 10, px + 30, py + 30]])
+        np.testing.assert_allclose(model.calls[t + 1], [[px - 10, py - 10, px + 30, py + 30]])
+    assert len(model.calls) == 13
+
+
+def test_tracking_boxes_without_refinement_use_the_fallback_box():
+    model = SquareFinder()
+    est = VideoPoseEstimator(model, dict(type='KeypointTrackingBoxes', padding=2.0,
+                                         refine_lost=False), tracker=None, smoother=None)
+    first = est.process(square_frame(10, 40), 0)
+    np.testing.assert_array_equal(first['instances'][0]['bbox'], [0, 0, 160, 120])
+    est.process(square_frame(16, 42), 1)
+    assert len(model.calls) == 2
 
 
 def test_tracking_boxes_recover_after_loss():
@@ -160,7 +174,9 @@ def test_tracking_boxes_recover_after_loss():
     est.process(square_frame(120, 80), 1)   # jumped out of the tracked box: lost
     assert est.previous['keypoint_scores'].max() < 0.3
     result = est.process(square_frame(120, 80), 2)   # full frame again: found
-    np.testing.assert_array_equal(model.calls[2], [[0, 0, 160, 120]])
+    # calls: frame 0 full + refined, frame 1 tracked, frame 2 full + refined
+    assert len(model.calls) == 5
+    np.testing.assert_array_equal(model.calls[3], [[0, 0, 160, 120]])
     np.testing.assert_allclose(result['instances'][0]['keypoints_raw'][0], [120, 80])
 
 
