@@ -14,19 +14,10 @@ occlusion = [
          radius_range=(0.1, 0.2)),
 ]
 
-train_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale', padding=1.25),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='RandomHalfBody'),
-    dict(type='RandomBBoxTransform', shift_factor=0.16, shift_prob=0.3,
-         scale_factor=(0.5, 1.5), rotate_factor=80.0, rotate_prob=0.6),
-    dict(type='TopdownAffine', input_size=_base_.train_size),
-    *occlusion,
-    dict(type='PhotometricDistortion'),
-    dict(type='GenerateTarget', encoder=_base_.codec),
-    # Uncomment to halve the loss of points the augmentation covered:
-    # dict(type='OcclusionWeight', weight=0.5),
-    dict(type='PackPoseInputs'),
-]
+# The clean twin's pipeline with `occlusion` right after the crop.
+insert_at = [t['type'] for t in _base_.train_pipeline].index('TopdownAffine') + 1
+train_pipeline = (_base_.train_pipeline[:insert_at] + occlusion
+                  + _base_.train_pipeline[insert_at:])
+# To halve the loss of the points the augmentation covered, add
+# dict(type='OcclusionWeight', weight=0.5) right after GenerateTarget.
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
