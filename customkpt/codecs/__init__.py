@@ -13,7 +13,7 @@ returns ``(keypoints (1, K, 2), scores (1, K))`` in input-crop pixels and
 from .gaussian import generate_gaussian_heatmaps
 from .msra import MSRAHeatmap
 from ..deploy.refine import (gaussian_blur, get_heatmap_maximum, refine_keypoints_dark,
-                     refine_keypoints_quarter)
+                             refine_keypoints_quarter)
 from .udp import UDPHeatmap
 
 __all__ = [

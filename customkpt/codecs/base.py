@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-
-from ..deploy.refine import get_heatmap_maximum
+from ..deploy.refine import decode_peaks
 
 
 class HeatmapCodec:
@@ -30,13 +29,7 @@ class HeatmapCodec:
             - scores: float32 (B, K), the peak values; 0 where the peak is
               not positive.
         """
-        heatmaps = np.asarray(heatmaps, dtype=np.float32)
-        if heatmaps.ndim != 4:
-            raise ValueError(f'heatmaps must be (B, K, H, W), got shape {heatmaps.shape}')
-        locs, vals = get_heatmap_maximum(heatmaps)
-        keypoints = (self.refine(locs, heatmaps) * self.scale_factor).astype(np.float32)
-        scores = np.where(vals > 0, vals, 0).astype(np.float32)
-        return keypoints, scores
+        return decode_peaks(heatmaps, self.scale_factor, self.refine)
 
     def decode(self, heatmaps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Decode one sample's heatmaps.

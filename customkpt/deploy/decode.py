@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .refine import get_heatmap_maximum, refine_keypoints_dark, refine_keypoints_quarter
+from .refine import decode_peaks, refine_keypoints_dark, refine_keypoints_quarter
 
 __all__ = ['DECODABLE_CODECS', 'decode_heatmaps']
 
@@ -34,9 +34,8 @@ def decode_heatmaps(heatmaps: np.ndarray, codec: dict[str, Any]
     Raises:
         ValueError: an unknown codec type or a wrong heatmap shape.
     """
-    heatmaps = np.asarray(heatmaps, dtype=np.float32)
-    if heatmaps.ndim != 4:
-        raise ValueError(f'heatmaps must be (B, K, H, W), got shape {heatmaps.shape}')
+    if np.ndim(heatmaps) != 4:  # before the codec fields are read
+        raise ValueError(f'heatmaps must be (B, K, H, W), got shape {np.shape(heatmaps)}')
     kind = codec.get('type')
     if kind not in DECODABLE_CODECS:
         raise ValueError(f"codec.type {kind!r} cannot be decoded here; supported: "
@@ -44,14 +43,11 @@ def decode_heatmaps(heatmaps: np.ndarray, codec: dict[str, Any]
     input_size = np.asarray(codec['input_size'], np.float32)
     heatmap_size = np.asarray(codec['heatmap_size'], np.float32)
     kernel = int(codec.get('blur_kernel_size', 11))
-    locs, vals = get_heatmap_maximum(heatmaps)
+
+    def dark(locs: np.ndarray, maps: np.ndarray) -> np.ndarray:
+        return refine_keypoints_dark(locs, maps, kernel)
+
     if kind == 'UDPHeatmap':
-        scale = (input_size - 1) / (heatmap_size - 1)
-        refined = refine_keypoints_dark(locs, heatmaps, kernel)
-    else:
-        scale = input_size / heatmap_size
-        refined = (refine_keypoints_dark(locs, heatmaps, kernel) if codec.get('unbiased', False)
-                   else refine_keypoints_quarter(locs, heatmaps))
-    keypoints = (refined * scale).astype(np.float32)
-    scores = np.where(vals > 0, vals, 0).astype(np.float32)
-    return keypoints, scores
+        return decode_peaks(heatmaps, (input_size - 1) / (heatmap_size - 1), dark)
+    refine = dark if codec.get('unbiased', False) else refine_keypoints_quarter
+    return decode_peaks(heatmaps, input_size / heatmap_size, refine)

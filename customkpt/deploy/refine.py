@@ -9,10 +9,13 @@ heatmap pixels: x is the column, y the row.
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 __all__ = [
-    'get_heatmap_maximum', 'gaussian_blur', 'refine_keypoints_quarter', 'refine_keypoints_dark'
+    'get_heatmap_maximum', 'gaussian_blur', 'refine_keypoints_quarter', 'refine_keypoints_dark',
+    'decode_peaks'
 ]
 
 
@@ -197,3 +200,30 @@ def refine_keypoints_dark(keypoints: np.ndarray, heatmaps: np.ndarray,
     offsets = np.where(is_max[:, None], np.clip(offsets, -1.0, 1.0), 0.0)
     points[interior] += offsets.astype(np.float32)
     return points.reshape(*lead, 2).astype(np.float32)
+
+
+def decode_peaks(heatmaps: np.ndarray, scale_factor: np.ndarray,
+                 refine: Callable[[np.ndarray, np.ndarray], np.ndarray]
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Keypoints and scores of a batch of heatmaps: argmax, ``refine``,
+    times ``scale_factor``.
+
+    Args:
+        heatmaps: (B, K, H, W) heatmaps.
+        scale_factor: (2,) crop pixels per heatmap pixel, (x, y).
+        refine: maps (B, K, 2) argmax locations and the heatmaps to refined
+            (B, K, 2) locations (e.g. :func:`refine_keypoints_dark`).
+
+    Returns:
+        tuple:
+        - keypoints: float32 (B, K, 2) (x, y) in input-crop pixels.
+        - scores: float32 (B, K), the peak values; 0 where the peak is not
+          positive.
+    """
+    heatmaps = np.asarray(heatmaps, dtype=np.float32)
+    if heatmaps.ndim != 4:
+        raise ValueError(f'heatmaps must be (B, K, H, W), got shape {heatmaps.shape}')
+    locs, vals = get_heatmap_maximum(heatmaps)
+    keypoints = (refine(locs, heatmaps) * np.asarray(scale_factor, np.float32)).astype(np.float32)
+    scores = np.where(vals > 0, vals, 0).astype(np.float32)
+    return keypoints, scores
