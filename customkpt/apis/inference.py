@@ -18,6 +18,7 @@ from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import DefaultScope
 from mmengine.runner import load_checkpoint
 
+from customkpt.deploy.image import read_image
 from customkpt.meta import KeypointMeta
 from customkpt.registry import MODELS
 from customkpt.structures import PoseDataSample
@@ -114,13 +115,7 @@ def _read_image(img: str | Path | np.ndarray) -> tuple[np.ndarray, str | None]:
             raise ValueError(f'inference_topdown: image must be uint8 (h, w, C) BGR, got '
                              f'{img.dtype} {img.shape}')
         return img, None
-    import cv2
-    path = str(img)
-    image = cv2.imread(path, cv2.IMREAD_COLOR)
-    if image is None:
-        reason = 'file not found' if not os.path.exists(path) else 'not a readable image'
-        raise OSError(f'inference_topdown: cannot read image {path!r} ({reason})')
-    return image, path
+    return read_image(img, 'inference_topdown'), str(img)
 
 
 def _pipeline(model: torch.nn.Module) -> Compose:

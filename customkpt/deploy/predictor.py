@@ -19,6 +19,7 @@ import numpy as np
 
 from .decode import decode_heatmaps
 from .geometry import boxes_to_regions, crop_regions, crop_to_image
+from .image import read_image
 from .sidecar import read_sidecar, sidecar_path
 
 __all__ = ['OnnxPredictor', 'flip_back']
@@ -107,12 +108,7 @@ class OnnxPredictor:
                 raise ValueError(f'OnnxPredictor: image must be uint8 (h, w, 3) BGR, got '
                                  f'{img.dtype} {img.shape}')
         else:
-            path = str(img)
-            image = cv2.imread(path, cv2.IMREAD_COLOR)
-            if image is None:
-                reason = 'file not found' if not os.path.exists(path) else 'not a readable image'
-                raise OSError(f'OnnxPredictor: cannot read image {path!r} ({reason})')
-            img = image
+            img = read_image(img, 'OnnxPredictor')
         if img.ndim == 2 or img.shape[2] == 1:
             img = cv2.cvtColor(img.reshape(img.shape[:2]), cv2.COLOR_GRAY2BGR)
         return img

@@ -41,6 +41,7 @@ import cv2
 import numpy as np
 from mmcv.transforms import BaseTransform
 
+from customkpt.deploy.image import read_image
 from customkpt.registry import TRANSFORMS
 
 __all__ = ['LoadImage']
@@ -100,11 +101,7 @@ class LoadImage(BaseTransform):
 
     # ------------------------------------------------------------- reading
     def _decode(self, path: str) -> np.ndarray:
-        img = cv2.imread(path, _READ_FLAGS[self.color_type])
-        if img is None:
-            reason = 'file not found' if not os.path.exists(path) else \
-                'not a readable image'
-            raise OSError(f'LoadImage: cannot read image {path!r} ({reason})')
+        img = read_image(path, 'LoadImage', _READ_FLAGS[self.color_type])
         self.num_decoded += 1
         if img.ndim == 2:
             img = img[..., None]
