@@ -22,6 +22,8 @@ import cv2
 import numpy as np
 from mmcv.transforms import BaseTransform
 
+from customkpt.deploy.geometry import (apply_affine, bbox_xyxy2cs, fix_aspect_ratio,
+                                       get_warp_matrix)
 from customkpt.registry import TRANSFORMS
 
 __all__ = [
@@ -31,77 +33,6 @@ __all__ = [
 
 
 # ------------------------------------------------------------------ helpers
-def get_warp_matrix(center: Sequence[float], scale: Sequence[float], rot: float,
-                    output_size: Sequence[int], use_udp: bool = False,
-                    inv: bool = False) -> np.ndarray:
-    """The affine that maps a rotated box onto an ``output_size`` crop.
-
-    Args:
-        center: (2,) box centre (x, y) in image pixels.
-        scale: (2,) box (w, h) in image pixels, both > 0.
-        rot: rotation in degrees. A positive angle turns the image content
-            counter-clockwise in the crop (a point right of the centre ends
-            up above it).
-        output_size: crop (w, h) in pixels.
-        use_udp: map the box onto pixel centres ``0 .. output_size - 1``
-            (unbiased data processing) instead of ``0 .. output_size``.
-        inv: return the inverse map, crop pixels -> image pixels.
-
-    Returns:
-        float64 (2, 3) matrix, usable with ``cv2.warpAffine`` and
-        :func:`apply_affine`.
-    """
-    cx, cy = float(center[0]), float(center[1])
-    sw, sh = float(scale[0]), float(scale[1])
-    if not (sw > 0 and sh > 0):
-        raise ValueError(f'box scale must be positive, got {(sw, sh)}')
-    out_w, out_h = float(output_size[0]), float(output_size[1])
-    span_w, span_h = (out_w - 1.0, out_h - 1.0) if use_udp else (out_w, out_h)
-    rad = np.deg2rad(float(rot))
-    c, s = np.cos(rad), np.sin(rad)
-    # image -> crop: move the centre to the origin, rotate, scale, move to
-    # the crop centre. Image y points down, so [[c, s], [-s, c]] turns the
-    # content counter-clockwise on screen.
-    linear = np.array([[c, s], [-s, c]]) * np.array([[span_w / sw], [span_h / sh]])
-    crop_center = np.array([span_w / 2.0, span_h / 2.0])
-    if inv:
-        inverse = np.linalg.inv(linear)
-        offset = np.array([cx, cy]) - inverse @ crop_center
-        return np.hstack([inverse, offset[:, None]])
-    offset = crop_center - linear @ np.array([cx, cy])
-    return np.hstack([linear, offset[:, None]])
-
-
-def apply_affine(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    """Map (..., 2) points with a (2, 3) affine matrix.
-
-    Returns:
-        float32 (..., 2) (computed in float64).
-    """
-    pts = np.asarray(points, dtype=np.float64)
-    m = np.asarray(matrix, dtype=np.float64)
-    return (pts @ m[:, :2].T + m[:, 2]).astype(np.float32)
-
-
-def fix_aspect_ratio(scale: np.ndarray, aspect_ratio: float) -> np.ndarray:
-    """Grow the shorter side of (..., 2) box sizes (w, h) so that
-    ``w / h == aspect_ratio``; nothing is ever shrunk. Returns float32."""
-    scale = np.asarray(scale, dtype=np.float32)
-    w, h = scale[..., 0], scale[..., 1]
-    wider = w > h * aspect_ratio
-    return np.stack([np.where(wider, w, h * aspect_ratio),
-                     np.where(wider, w / aspect_ratio, h)], axis=-1).astype(np.float32)
-
-
-def bbox_xyxy2cs(bbox: np.ndarray, padding: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    """(N, 4) xyxy boxes -> centres (N, 2) and ``padding``-scaled sizes (N, 2),
-    float32."""
-    bbox = np.asarray(bbox, dtype=np.float32).reshape(-1, 4)
-    center = (bbox[:, :2] + bbox[:, 2:]) * 0.5
-    scale = (bbox[:, 2:] - bbox[:, :2]) * np.float32(padding)
-    return center.astype(np.float32), scale.astype(np.float32)
-
-
 def _truncated_normal(size) -> np.ndarray:
     """Standard normal draws clipped to [-1, 1] (global numpy RNG)."""
     return np.clip(np.random.normal(size=size), -1.0, 1.0)
