@@ -8,20 +8,17 @@ Notation: N instances, K keypoints, heatmaps H x W; sizes are (w, h).
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
-from customkpt.registry import KEYPOINT_CODECS
-
+from ..core.peaks import refine_keypoints_dark, refine_keypoints_quarter
 from .base import HeatmapCodec
 from .gaussian import generate_gaussian_heatmaps
-from ..deploy.refine import refine_keypoints_dark, refine_keypoints_quarter
 
 __all__ = ['MSRAHeatmap']
 
 
-@KEYPOINT_CODECS.register_module()
 class MSRAHeatmap(HeatmapCodec):
     """Gaussian heatmap codec with quarter-offset or DARK decoding.
 
@@ -36,7 +33,12 @@ class MSRAHeatmap(HeatmapCodec):
             shift.
         blur_kernel_size: DARK's Gaussian blur kernel size (odd); 11 suits
             sigma 2. Only used when ``unbiased``.
+
+    Attributes:
+        use_udp: False, the plain ``input_size / heatmap_size`` convention.
     """
+
+    use_udp = False
 
     def __init__(self, input_size: Sequence[int] = (192, 256),
                  heatmap_size: Sequence[int] = (48, 64), sigma: float = 2.0,
@@ -78,6 +80,12 @@ class MSRAHeatmap(HeatmapCodec):
         if self.unbiased:
             return refine_keypoints_dark(locs, heatmaps, self.blur_kernel_size)
         return refine_keypoints_quarter(locs, heatmaps)
+
+    def to_dict(self) -> dict[str, Any]:
+        """``type`` and the constructor arguments (sizes as [w, h] lists)."""
+        return dict(type=type(self).__name__, input_size=list(self.input_size),
+                    heatmap_size=list(self.heatmap_size), sigma=self.sigma,
+                    unbiased=self.unbiased, blur_kernel_size=self.blur_kernel_size)
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(input_size={self.input_size}, '

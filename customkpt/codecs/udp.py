@@ -10,20 +10,17 @@ Notation: N instances, K keypoints, heatmaps H x W; sizes are (w, h).
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
-from customkpt.registry import KEYPOINT_CODECS
-
+from ..core.peaks import refine_keypoints_dark
 from .base import HeatmapCodec
 from .gaussian import generate_gaussian_heatmaps
-from ..deploy.refine import refine_keypoints_dark
 
 __all__ = ['UDPHeatmap']
 
 
-@KEYPOINT_CODECS.register_module()
 class UDPHeatmap(HeatmapCodec):
     """Unbiased (UDP) Gaussian heatmap codec with DARK-style decoding.
 
@@ -33,7 +30,12 @@ class UDPHeatmap(HeatmapCodec):
         sigma: Gaussian standard deviation in heatmap pixels.
         blur_kernel_size: Gaussian blur kernel size (odd) of the decoding
             refinement; 11 suits sigma 2.
+
+    Attributes:
+        use_udp: True, the unbiased (pixel-centre) convention.
     """
+
+    use_udp = True
 
     def __init__(self, input_size: Sequence[int] = (192, 256),
                  heatmap_size: Sequence[int] = (48, 64), sigma: float = 2.0,
@@ -70,6 +72,12 @@ class UDPHeatmap(HeatmapCodec):
     def refine(self, locs: np.ndarray, heatmaps: np.ndarray) -> np.ndarray:
         """DARK's Newton step (UDP targets are unrounded Gaussians)."""
         return refine_keypoints_dark(locs, heatmaps, self.blur_kernel_size)
+
+    def to_dict(self) -> dict[str, Any]:
+        """``type`` and the constructor arguments (sizes as [w, h] lists)."""
+        return dict(type=type(self).__name__, input_size=list(self.input_size),
+                    heatmap_size=list(self.heatmap_size), sigma=self.sigma,
+                    blur_kernel_size=self.blur_kernel_size)
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(input_size={self.input_size}, '

@@ -31,55 +31,11 @@ from typing import Any, Mapping
 import numpy as np
 from mmengine.logging import print_log
 
+from ..core.boxes import boxes_from_points, clip_boxes, xywh_to_xyxy
 from ..meta import KeypointMeta, KeypointMetaError
 from ..registry import DATASETS
 from .base import BaseKeypointDataset
 from .validation import ValidationReport, validate_coco, validate_detections
-
-#: Fraction of the labelled-point extent's longer side added on every side of
-#: a box derived from the points.
-DERIVED_BOX_PADDING = 0.25
-
-
-def xywh_to_xyxy(boxes: np.ndarray) -> np.ndarray:
-    """(N, 4) xywh -> (N, 4) xyxy (float32)."""
-    boxes = np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
-    return np.concatenate([boxes[:, :2], boxes[:, :2] + boxes[:, 2:]], axis=1)
-
-
-def boxes_from_points(keypoints: np.ndarray, visible: np.ndarray,
-                      padding: float = DERIVED_BOX_PADDING) -> np.ndarray:
-    """Boxes around the labelled points.
-
-    Args:
-        keypoints: (N, K, 2) point coordinates.
-        visible: (N, K) bool, True where labelled.
-        padding: fraction of the extent's longer side added on every side.
-
-    Returns:
-        float32 (N, 4) xyxy; NaN rows where an instance has no labelled point.
-    """
-    x, y = keypoints[..., 0], keypoints[..., 1]
-    with np.errstate(invalid='ignore'):
-        x0 = np.where(visible, x, np.inf).min(axis=1)
-        x1 = np.where(visible, x, -np.inf).max(axis=1)
-        y0 = np.where(visible, y, np.inf).min(axis=1)
-        y1 = np.where(visible, y, -np.inf).max(axis=1)
-        pad = padding * np.maximum(x1 - x0, y1 - y0)
-        boxes = np.stack([x0 - pad, y0 - pad, x1 + pad, y1 + pad], axis=1)
-    boxes[~visible.any(axis=1)] = np.nan
-    return boxes.astype(np.float32)
-
-
-def clip_boxes(boxes: np.ndarray, widths: np.ndarray, heights: np.ndarray) -> np.ndarray:
-    """Clip (N, 4) xyxy boxes to [0, width] x [0, height]; a NaN size leaves
-    that upper bound open."""
-    out = np.maximum(boxes, 0)
-    w = np.where(np.isfinite(widths), widths, np.inf)[:, None]
-    h = np.where(np.isfinite(heights), heights, np.inf)[:, None]
-    out[:, 0::2] = np.minimum(out[:, 0::2], w)
-    out[:, 1::2] = np.minimum(out[:, 1::2], h)
-    return out.astype(np.float32)
 
 
 def _image_sizes(images: list[Mapping[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
@@ -88,6 +44,20 @@ def _image_sizes(images: list[Mapping[str, Any]]) -> tuple[np.ndarray, np.ndarra
         return float(v) if isinstance(v, (int, float)) and v > 0 else np.nan
     return (np.array([get(i, 'width') for i in images], dtype=np.float64),
             np.array([get(i, 'height') for i in images], dtype=np.float64))
+
+
+def _annotation_boxes(anns: list[Mapping[str, Any]], xy: np.ndarray, visible: np.ndarray,
+                      widths: np.ndarray, heights: np.ndarray) -> np.ndarray:
+    """float32 (N, 4) xyxy boxes of N annotations, clipped to their images:
+    the ``bbox`` where given, else derived from the (N, K, 2) labelled
+    points (see the module docs); NaN where neither exists."""
+    has_box = np.array([a.get('bbox') is not None for a in anns], dtype=bool)
+    boxes = np.full((len(anns), 4), np.nan, dtype=np.float32)
+    if has_box.any():
+        boxes[has_box] = xywh_to_xyxy([a['bbox'] for a, b in zip(anns, has_box) if b])
+    if (~has_box).any():
+        boxes[~has_box] = boxes_from_points(xy[~has_box], visible[~has_box])
+    return clip_boxes(boxes, widths, heights)
 
 
 @DATASETS.register_module()
@@ -245,14 +215,7 @@ class CocoKeypointDataset(BaseKeypointDataset):
         num_labelled = visible.sum(axis=1)
 
         imgs = [images[a['image_id']] for a in kept]
-        widths, heights = _image_sizes(imgs)
-        has_box = np.array([a.get('bbox') is not None for a in kept], dtype=bool)
-        boxes = np.full((n, 4), np.nan, dtype=np.float32)
-        if has_box.any():
-            boxes[has_box] = xywh_to_xyxy([a['bbox'] for a, b in zip(kept, has_box) if b])
-        if (~has_box).any():
-            boxes[~has_box] = boxes_from_points(xy[~has_box], visible[~has_box])
-        boxes = clip_boxes(boxes, widths, heights)
+        boxes = _annotation_boxes(kept, xy, visible, *_image_sizes(imgs))
         box_area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
         area = np.array([a['area'] if a.get('area') is not None else np.nan for a in kept],
                         dtype=np.float32).reshape(n)

@@ -1,8 +1,9 @@
 """Deployment: ONNX export and an onnxruntime predictor.
 
 ``export_onnx`` needs torch and is imported on first use, so that
-``from customkpt.deploy import OnnxPredictor`` loads only numpy, OpenCV and
-onnxruntime from this subpackage.
+``from customkpt.deploy import OnnxPredictor`` loads no torch and no
+mmengine: only numpy, OpenCV, onnxruntime, :mod:`customkpt.core` and
+:mod:`customkpt.codecs`.
 """
 from .predictor import OnnxPredictor
 from .sidecar import read_sidecar, sidecar_path

@@ -17,7 +17,7 @@ from typing import Any, Iterator, Sequence
 import torch
 import torch.nn as nn
 
-from .decode import DECODABLE_CODECS
+from ..codecs import CODECS
 from .sidecar import sidecar_path, write_sidecar
 
 __all__ = ['HeatmapGraph', 'export_onnx', 'deploy_settings']
@@ -33,9 +33,11 @@ class HeatmapGraph(nn.Module):
     """What gets exported: normalised crops -> heatmaps.
 
     With ``flip_test`` it runs the model's own ``predict_heatmaps`` with flip
-    test on (average with the mirrored input's heatmaps, channels swapped by
-    ``dataset_meta['flip_indices']``, shifted as ``test_cfg`` says);
-    otherwise the plain ``forward(mode='tensor')``.
+    test on: the average with the mirrored input's heatmaps, flipped back by
+    :func:`customkpt.core.flip.flip_heatmaps` (channels swapped by
+    ``dataset_meta['flip_indices']``, shifted as ``test_cfg`` says), the
+    function the ONNX predictor uses for its own flip test. Otherwise the
+    plain ``forward(mode='tensor')``.
     """
 
     def __init__(self, model: nn.Module, flip_test: bool = False) -> None:
@@ -96,25 +98,12 @@ def _normalisation(model: nn.Module) -> tuple[list[float], list[float], str]:
     return [float(v) for v in mean], [float(v) for v in std], order
 
 
-def deploy_settings(model: nn.Module, input_size: Sequence[int] | None = None) -> dict[str, Any]:
-    """The sidecar fields that come from the model and its config (all but
-    the heatmap size and the export options).
-
-    Raises:
-        ValueError: the head has no decoder that :mod:`customkpt.deploy.decode`
-            can replay, or ``dataset_meta`` is missing.
-    """
-    decoder = getattr(getattr(model, 'head', None), 'decoder', None)
-    codec_type = type(decoder).__name__
-    if decoder is None or codec_type not in DECODABLE_CODECS:
-        raise ValueError(f'export: the head decoder {codec_type} cannot be replayed at deploy '
-                         f'time; supported: {list(DECODABLE_CODECS)}')
-    meta = getattr(model, 'dataset_meta', None)
-    if not meta or not meta.get('keypoint_names'):
-        raise ValueError('export: model.dataset_meta (the keypoint definition) is missing; build '
-                         'the model with customkpt.apis.init_model')
+def _replayed_pipeline(cfg: Any) -> tuple[float, bool, Sequence[int] | None]:
+    """Box padding, crop UDP flag and input size of the test pipeline (its
+    ``GetBBoxCenterScale`` and ``TopdownAffine`` steps); warns about steps
+    the deployed predictor does not replay."""
     padding, crop_udp, size = 1.25, False, None
-    for step in _test_pipeline(getattr(model, 'cfg', None)):
+    for step in _test_pipeline(cfg):
         kind = str(_cfg_get(step, 'type')).split('.')[-1]
         if kind == 'GetBBoxCenterScale':
             padding = float(_cfg_get(step, 'padding', 1.25))
@@ -124,25 +113,38 @@ def deploy_settings(model: nn.Module, input_size: Sequence[int] | None = None) -
         elif kind not in _KNOWN_STEPS:
             warnings.warn(f'export: test pipeline step {kind!r} is not replayed by the '
                           'deployed predictor')
-    codec_input = list(decoder.input_size)
+    return padding, crop_udp, size
+
+
+def deploy_settings(model: nn.Module, input_size: Sequence[int] | None = None) -> dict[str, Any]:
+    """The sidecar fields that come from the model and its config (all but
+    the heatmap size and the export options).
+
+    Raises:
+        ValueError: the head has no decoder that
+            :func:`customkpt.codecs.build_codec` can rebuild at deploy time,
+            or ``dataset_meta`` is missing.
+    """
+    decoder = getattr(getattr(model, 'head', None), 'decoder', None)
+    codec_type = type(decoder).__name__
+    if decoder is None or CODECS.get(codec_type) is not type(decoder):
+        raise ValueError(f'export: the head decoder {codec_type} cannot be replayed at deploy '
+                         f'time; supported: {sorted(CODECS)}')
+    meta = getattr(model, 'dataset_meta', None)
+    if not meta or not meta.get('keypoint_names'):
+        raise ValueError('export: model.dataset_meta (the keypoint definition) is missing; build '
+                         'the model with customkpt.apis.init_model')
+    padding, crop_udp, size = _replayed_pipeline(getattr(model, 'cfg', None))
+    codec = decoder.to_dict()
     if input_size is None:
         input_size = size if size is not None else decoder.input_size
     else:  # a new input size: decode with its own scale (heatmap size set on export)
-        codec_input = [int(input_size[0]), int(input_size[1])]
-    input_size = [int(input_size[0]), int(input_size[1])]
-    use_udp = model.test_cfg.get('use_udp')
-    if use_udp is None:
-        use_udp = codec_type == 'UDPHeatmap'
+        codec['input_size'] = [int(input_size[0]), int(input_size[1])]
     mean, std, order = _normalisation(model)
-    codec: dict[str, Any] = dict(type=codec_type, input_size=codec_input,
-                                 heatmap_size=list(decoder.heatmap_size),
-                                 sigma=float(decoder.sigma),
-                                 blur_kernel_size=int(decoder.blur_kernel_size))
-    if codec_type == 'MSRAHeatmap':
-        codec['unbiased'] = bool(decoder.unbiased)
-    return dict(input_name=INPUT_NAME, output_name=OUTPUT_NAME, input_size=input_size,
-                mean=mean, std=std, color_order=order, bbox_padding=padding,
-                crop_use_udp=crop_udp, use_udp=bool(use_udp), codec=codec,
+    return dict(input_name=INPUT_NAME, output_name=OUTPUT_NAME,
+                input_size=[int(input_size[0]), int(input_size[1])], mean=mean, std=std,
+                color_order=order, bbox_padding=padding, crop_use_udp=crop_udp,
+                use_udp=bool(decoder.use_udp), codec=codec,
                 flip_test=bool(model.test_cfg.get('flip_test', False)),
                 shift_heatmap=bool(model.test_cfg.get('shift_heatmap', True)),
                 meta=dict(meta))
@@ -154,6 +156,53 @@ def _legacy_export_kwargs() -> dict:
     if 'dynamo' in inspect.signature(torch.onnx.export).parameters:
         return dict(dynamo=False)
     return {}
+
+
+def _check_out_path(out_path: str | os.PathLike) -> Path:
+    """The ``.onnx`` path to write, its folder created."""
+    out = Path(out_path)
+    if out.is_dir():
+        raise IsADirectoryError(f'export: out_path {str(out)!r} is a directory; give a file '
+                                'name such as model.onnx')
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def _set_heatmap_size(info: dict[str, Any], heatmaps: torch.Tensor, new_input: bool) -> None:
+    """Record the traced graph's heatmap size in ``info`` (and in its codec
+    when the input size was changed); warn when it differs from the codec's."""
+    hm_h, hm_w = heatmaps.shape[-2:]
+    info['heatmap_size'] = [int(hm_w), int(hm_h)]
+    if new_input:
+        info['codec']['heatmap_size'] = [int(hm_w), int(hm_h)]
+    elif info['codec']['heatmap_size'] != info['heatmap_size']:
+        warnings.warn(f"export: the network outputs {info['heatmap_size']} heatmaps but the "
+                      f"decoder expects {info['codec']['heatmap_size']}")
+
+
+def _write_onnx(graph: nn.Module, dummy: torch.Tensor, out: Path, opset: int,
+                dynamic_batch: bool) -> None:
+    """Trace ``graph`` on ``dummy`` to ``out`` and check the written model."""
+    import onnx
+    axes = {INPUT_NAME: {0: 'batch'}, OUTPUT_NAME: {0: 'batch'}} if dynamic_batch else None
+    with warnings.catch_warnings():
+        # The trace turns flip indices into constants, as intended.
+        warnings.simplefilter('ignore', DeprecationWarning)
+        warnings.simplefilter('ignore', torch.jit.TracerWarning)
+        torch.onnx.export(graph, (dummy, ), str(out), input_names=[INPUT_NAME],
+                          output_names=[OUTPUT_NAME], dynamic_axes=axes, opset_version=opset,
+                          do_constant_folding=True, **_legacy_export_kwargs())
+    onnx.checker.check_model(onnx.load(str(out)))
+
+
+def _write_torchscript(graph: nn.Module, dummy: torch.Tensor, out: Path) -> Path:
+    """``torch.jit.trace`` of ``graph`` saved next to ``out``."""
+    script_path = out.with_suffix('.torchscript.pt')
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', torch.jit.TracerWarning)
+        traced = torch.jit.trace(graph, dummy)
+    traced.save(str(script_path))
+    return script_path
 
 
 @torch.no_grad()
@@ -181,45 +230,18 @@ def export_onnx(model: nn.Module, out_path: str | os.PathLike,
         ValueError: see :func:`deploy_settings`; flip test without
             ``flip_indices``.
     """
-    import onnx
     info = deploy_settings(model, input_size)
     if flip_test and info['meta'].get('flip_indices') is None:
         raise ValueError("export: flip_test needs model.dataset_meta['flip_indices']")
-    out = Path(out_path)
-    if out.is_dir():
-        raise IsADirectoryError(f'export: out_path {str(out)!r} is a directory; give a file '
-                                'name such as model.onnx')
-    out.parent.mkdir(parents=True, exist_ok=True)
+    out = _check_out_path(out_path)
     was_training = model.training
     model.eval()
     graph = HeatmapGraph(model, flip_test).eval()
-    device = next(model.parameters()).device
     w, h = info['input_size']
-    dummy = torch.randn(1, 3, h, w, device=device)
-    heatmaps = graph(dummy)
-    hm_h, hm_w = heatmaps.shape[-2:]
-    info['heatmap_size'] = [int(hm_w), int(hm_h)]
-    if input_size is not None:
-        info['codec']['heatmap_size'] = [int(hm_w), int(hm_h)]
-    elif info['codec']['heatmap_size'] != info['heatmap_size']:
-        warnings.warn(f"export: the network outputs {info['heatmap_size']} heatmaps but the "
-                      f"decoder expects {info['codec']['heatmap_size']}")
-    axes = {INPUT_NAME: {0: 'batch'}, OUTPUT_NAME: {0: 'batch'}} if dynamic_batch else None
-    with warnings.catch_warnings():
-        # The trace turns flip indices into constants, as intended.
-        warnings.simplefilter('ignore', DeprecationWarning)
-        warnings.simplefilter('ignore', torch.jit.TracerWarning)
-        torch.onnx.export(graph, (dummy, ), str(out), input_names=[INPUT_NAME],
-                          output_names=[OUTPUT_NAME], dynamic_axes=axes, opset_version=opset,
-                          do_constant_folding=True, **_legacy_export_kwargs())
-    onnx.checker.check_model(onnx.load(str(out)))
-    script_path = None
-    if torchscript:
-        script_path = out.with_suffix('.torchscript.pt')
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore', torch.jit.TracerWarning)
-            traced = torch.jit.trace(graph, dummy)
-        traced.save(str(script_path))
+    dummy = torch.randn(1, 3, h, w, device=next(model.parameters()).device)
+    _set_heatmap_size(info, graph(dummy), input_size is not None)
+    _write_onnx(graph, dummy, out, opset, dynamic_batch)
+    script_path = _write_torchscript(graph, dummy, out) if torchscript else None
     model.train(was_training)
     info.update(flip_test_baked=bool(flip_test), dynamic_batch=bool(dynamic_batch),
                 opset=int(opset), onnx_file=out.name)

@@ -3,7 +3,9 @@
 :class:`OnnxPredictor` has the call of :class:`customkpt.apis.TopdownPredictor`:
 an image and boxes in, keypoints in image pixels out. It reads the sidecar
 JSON written next to the model by :func:`customkpt.deploy.export_onnx` and
-uses only numpy, OpenCV and onnxruntime.
+uses only numpy, OpenCV and onnxruntime (with :mod:`customkpt.core` and
+:mod:`customkpt.codecs`): the heatmaps decode with the codec the sidecar's
+``codec`` entry builds.
 
 Shapes: N boxes, K keypoints; keypoints (N, K, 2) float32 image pixels;
 boxes (N, 4) xyxy float32.
@@ -17,23 +19,13 @@ from typing import Any, Sequence
 import cv2
 import numpy as np
 
-from .decode import decode_heatmaps
-from .geometry import boxes_to_regions, crop_regions, crop_to_image
+from ..codecs import build_codec
+from ..core.flip import flip_heatmaps
+from ..core.geometry import boxes_to_regions, crop_regions, crop_to_image
 from .image import read_image
 from .sidecar import read_sidecar, sidecar_path
 
-__all__ = ['OnnxPredictor', 'flip_back']
-
-
-def flip_back(heatmaps: np.ndarray, flip_indices: Sequence[int], shift: bool = True
-              ) -> np.ndarray:
-    """Undo a horizontal input flip on (B, K, H, W) heatmaps: mirror them, put
-    channel ``flip_indices[k]`` in slot ``k`` and, with ``shift``, move them
-    one pixel right (column 0 keeps its value)."""
-    out = heatmaps[..., ::-1][:, np.asarray(flip_indices, dtype=np.int64)]
-    if shift:
-        out = np.concatenate([out[..., :1], out[..., :-1]], axis=-1)
-    return np.ascontiguousarray(out)
+__all__ = ['OnnxPredictor']
 
 
 def _default_providers(available: Sequence[str]) -> list[str]:
@@ -59,11 +51,13 @@ class OnnxPredictor:
         meta: the keypoint definition (``KeypointMeta.to_dict()`` form:
             ``keypoint_names``, ``skeleton``, ``flip_indices``, ...).
         info: the whole sidecar.
+        codec: the decoder built from ``info['codec']``.
 
     Raises:
         FileNotFoundError: the model or its sidecar is missing.
-        ValueError: the sidecar is malformed, or flip test is asked for
-            without ``flip_indices`` in the sidecar's meta.
+        ValueError: the sidecar is malformed (including a codec that
+            :func:`customkpt.codecs.build_codec` cannot build), or flip
+            test is asked for without ``flip_indices`` in the sidecar's meta.
     """
 
     def __init__(self, onnx_path: str | os.PathLike, providers: Sequence[str] | None = None,
@@ -75,6 +69,11 @@ class OnnxPredictor:
             raise FileNotFoundError(f'OnnxPredictor: model file {str(path)!r} not found')
         self.info = read_sidecar(sidecar_path(path))
         self.meta = dict(self.info['meta'])
+        try:
+            self.codec = build_codec(self.info['codec'])
+        except ValueError as err:
+            raise ValueError(f"sidecar {str(sidecar_path(path))!r}: field 'codec': {err}"
+                             ) from err
         if batch_size is not None and int(batch_size) < 1:
             raise ValueError(f'batch_size must be >= 1, got {batch_size}')
         self.batch_size = None if batch_size is None else int(batch_size)
@@ -139,8 +138,8 @@ class OnnxPredictor:
         heatmaps = self._run(inputs)
         if self.flip_test:
             flipped = self._run(np.ascontiguousarray(inputs[..., ::-1]))
-            flipped = flip_back(flipped, self.meta['flip_indices'],
-                                bool(self.info['shift_heatmap']))
+            flipped = flip_heatmaps(flipped, self.meta['flip_indices'],
+                                    bool(self.info['shift_heatmap']))
             heatmaps = 0.5 * (heatmaps + flipped)
         return heatmaps
 
@@ -176,7 +175,7 @@ class OnnxPredictor:
         crops = crop_regions(image, centers, sizes, self.input_size,
                              bool(self.info['crop_use_udp']))
         heatmaps = self.predict_heatmaps(self.preprocess(crops))
-        keypoints, keypoint_scores = decode_heatmaps(heatmaps, self.info['codec'])
+        keypoints, keypoint_scores = self.codec.batch_decode(heatmaps)
         keypoints = crop_to_image(keypoints, self.input_size, centers, sizes,
                                   bool(self.info['use_udp']))
         return dict(keypoints=keypoints, keypoint_scores=keypoint_scores, bboxes=boxes,

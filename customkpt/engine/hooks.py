@@ -1,10 +1,12 @@
 """Hooks registered in customkpt's HOOKS registry."""
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import cv2
 from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
 
 from customkpt.registry import HOOKS
 from customkpt.visualization.draw import draw_instances
@@ -51,3 +53,43 @@ class PredictionDrawingHook(Hook):
             name = f'{sample.metainfo["img_id"]}_{sample.metainfo.get("id", 0)}.png'
             cv2.imwrite(str(self.out_dir / name), cv2.hconcat([left, right]))
             self._written += 1
+
+
+@HOOKS.register_module()
+class ModelMetaHook(Hook):
+    """Fix the model's keypoint definition before it trains or predicts.
+
+    A model built without ``metainfo`` (the dataset reads the definition
+    from its annotation file) gets the dataset's ``metainfo`` as
+    ``model.dataset_meta``, so that its flip test has a table. A model that
+    has one keeps it; the dataset's ``flip_indices`` must then agree.
+
+    Raises:
+        ValueError: the model's and the dataset's ``flip_indices`` differ.
+    """
+
+    priority = 'VERY_HIGH'
+
+    def before_train(self, runner) -> None:
+        self._sync(runner, runner.train_dataloader, 'train')
+
+    def before_val(self, runner) -> None:
+        self._sync(runner, runner.val_dataloader, 'val')
+
+    def before_test(self, runner) -> None:
+        self._sync(runner, runner.test_dataloader, 'test')
+
+    @staticmethod
+    def _sync(runner, dataloader, stage: str) -> None:
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        data_meta = getattr(getattr(dataloader, 'dataset', None), 'metainfo', None) or {}
+        data_table = data_meta.get('flip_indices')
+        if not hasattr(model, 'dataset_meta') or data_table is None:
+            return
+        model_table = (model.dataset_meta or {}).get('flip_indices')
+        if model_table is None:
+            model.dataset_meta = copy.deepcopy(dict(data_meta))
+        elif list(model_table) != list(data_table):
+            raise ValueError(f"model.dataset_meta flip_indices {list(model_table)} differ from "
+                             f"the {stage} dataset's metainfo flip_indices {list(data_table)}: "
+                             'the model and the data use different keypoint definitions')

@@ -4,125 +4,19 @@ Notation: ``M`` predicted instances, ``N`` instances (ground truth paired
 one-to-one with predictions), ``K`` keypoints. Coordinates are in image
 pixels.
 
-* :func:`oks` - COCO's object keypoint similarity of predictions to one
-  ground-truth instance.
-* :func:`oks_nms` - greedy non-maximum suppression by OKS between predictions.
 * :func:`rescore_instances` - the instance score that ranks predictions for
   COCO AP (box score x mean of the confident keypoint scores).
 * :func:`keypoint_errors`, :func:`pck`, :func:`pck_curve`, :func:`auc`,
   :func:`epe` - PCK-family metrics for top-down predictions paired with their
   ground truth.
+
+OKS and OKS-NMS are in :mod:`customkpt.core.boxes` (``oks``, ``oks_nms``).
 """
 from __future__ import annotations
 
-from typing import Sequence, Union
-
 import numpy as np
 
-ArrayLike = Union[np.ndarray, Sequence[float], float]
-
-#: Added to areas so that a zero area does not divide by zero (as COCO does).
-AREA_EPS = float(np.spacing(1))
-
 SCORE_MODES = ('bbox_keypoint', 'bbox', 'keypoint')
-
-
-def box_iou(a: np.ndarray, b: np.ndarray, over: str = 'union') -> np.ndarray:
-    """Overlap matrix (len(a), len(b)) of xyxy boxes (any (N, 4) arrays): intersection over
-    union (``over='union'``) or over the smaller box's area (``'min'``)."""
-    a = np.asarray(a, np.float64).reshape(-1, 4)
-    b = np.asarray(b, np.float64).reshape(-1, 4)
-    lt = np.maximum(a[:, None, :2], b[None, :, :2])
-    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = np.clip(rb - lt, 0, None).prod(-1)
-    area_a = np.clip(a[:, 2:] - a[:, :2], 0, None).prod(-1)
-    area_b = np.clip(b[:, 2:] - b[:, :2], 0, None).prod(-1)
-    if over == 'min':
-        union = np.minimum(area_a[:, None], area_b[None])
-    else:
-        union = area_a[:, None] + area_b[None] - inter
-    return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
-
-
-def oks(gt_kpts: np.ndarray, gt_vis: np.ndarray, gt_area: ArrayLike, pred: np.ndarray,
-        sigmas: ArrayLike) -> np.ndarray:
-    """Object keypoint similarity of ``M`` predictions to one instance.
-
-    For labelled point ``k`` at squared distance ``d2`` from the prediction,
-    the similarity is ``exp(-d2 / (2 * area * (2 * sigma_k) ** 2))`` (COCO's
-    definition: the per-point standard deviation is ``2 sigma_k`` times the
-    object scale ``sqrt(area)``); OKS is its mean over the labelled points.
-
-    Args:
-        gt_kpts: (K, 2) reference keypoints.
-        gt_vis: (K,) visibility; points with ``gt_vis > 0`` count.
-        gt_area: the reference's area (scalar), or (M,) one area per
-            prediction (OKS-NMS uses the mean of the two instances' areas).
-        pred: (M, K, 2) predicted keypoints (a single (K, 2) is accepted).
-        sigmas: (K,) per-keypoint OKS sigmas.
-
-    Returns:
-        (M,) float64 OKS values in [0, 1]; all zeros when ``gt_vis`` labels
-        no point (COCO instead measures such instances against their box and
-        ignores them; this function has no box).
-    """
-    gt_kpts = np.asarray(gt_kpts, dtype=np.float64).reshape(-1, 2)
-    pred = np.asarray(pred, dtype=np.float64)
-    if pred.ndim == 2:
-        pred = pred[None]
-    sigmas = np.asarray(sigmas, dtype=np.float64).reshape(-1)
-    num_kpts = gt_kpts.shape[0]
-    if pred.shape[1:] != (num_kpts, 2) or sigmas.shape[0] != num_kpts:
-        raise ValueError(f'oks: shapes do not agree: gt {gt_kpts.shape}, pred {pred.shape}, '
-                         f'sigmas {sigmas.shape}')
-    vis = np.asarray(gt_vis).reshape(-1) > 0
-    if not vis.any() or pred.shape[0] == 0:
-        return np.zeros(pred.shape[0], dtype=np.float64)
-    area = np.asarray(gt_area, dtype=np.float64).reshape(-1, 1)  # (1, 1) or (M, 1)
-    variances = (2.0 * sigmas) ** 2  # (K,)
-    d2 = ((pred - gt_kpts[None]) ** 2).sum(axis=-1)  # (M, K)
-    e = d2 / variances[None] / (area + AREA_EPS) / 2.0
-    return np.exp(-e[:, vis]).mean(axis=1)
-
-
-def oks_nms(kpts: np.ndarray, scores: np.ndarray, areas: np.ndarray, sigmas: ArrayLike,
-            thr: float = 0.9) -> np.ndarray:
-    """Greedy OKS non-maximum suppression of the poses of one image.
-
-    Poses are visited by decreasing score; each kept pose suppresses every
-    remaining pose whose OKS to it is above ``thr``. OKS between two poses
-    uses all ``K`` points and the mean of the two areas.
-
-    Args:
-        kpts: (M, K, 2) predicted keypoints.
-        scores: (M,) instance scores.
-        areas: (M,) instance areas (pixels^2).
-        sigmas: (K,) OKS sigmas.
-        thr: suppression threshold; a pose with OKS > ``thr`` to a kept one
-            is dropped.
-
-    Returns:
-        (M',) int64 indices of the kept poses, highest score first.
-    """
-    kpts = np.asarray(kpts, dtype=np.float64)
-    scores = np.asarray(scores, dtype=np.float64).reshape(-1)
-    areas = np.asarray(areas, dtype=np.float64).reshape(-1)
-    if kpts.shape[0] == 0:
-        return np.zeros(0, dtype=np.int64)
-    if not (kpts.shape[0] == scores.shape[0] == areas.shape[0]):
-        raise ValueError(f'oks_nms: {kpts.shape[0]} poses, {scores.shape[0]} scores, '
-                         f'{areas.shape[0]} areas')
-    all_vis = np.ones(kpts.shape[1], dtype=bool)
-    order = np.argsort(-scores, kind='stable')
-    keep = []
-    while order.size > 0:
-        top, rest = order[0], order[1:]
-        keep.append(top)
-        if rest.size == 0:
-            break
-        sim = oks(kpts[top], all_vis, (areas[top] + areas[rest]) / 2.0, kpts[rest], sigmas)
-        order = rest[sim <= thr]
-    return np.asarray(keep, dtype=np.int64)
 
 
 def rescore_instances(keypoint_scores: np.ndarray, bbox_scores: np.ndarray | None = None,
@@ -295,6 +189,6 @@ def epe(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray,
 
 
 __all__ = [
-    'box_iou', 'oks', 'oks_nms', 'rescore_instances', 'keypoint_errors', 'pck', 'pck_curve', 'auc',
-    'auc_thresholds', 'epe', 'SCORE_MODES'
+    'rescore_instances', 'keypoint_errors', 'pck', 'pck_curve', 'auc', 'auc_thresholds', 'epe',
+    'SCORE_MODES'
 ]

@@ -34,8 +34,9 @@ import numpy as np
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
+from ..core.presets import MPII_NAMES
 from ..registry import METRICS
-from .coco_metric import to_numpy
+from .samples import to_numpy
 from .functional import auc, epe, pck
 
 NORM_ITEMS = ('bbox', 'head', 'torso')
@@ -46,10 +47,9 @@ DEFAULT_TORSO_PAIRS = (('left_shoulder', 'right_hip'), ('l_shoulder', 'r_hip'),
                        ('right_shoulder', 'left_hip'), ('r_shoulder', 'l_hip'),
                        ('thorax', 'pelvis'), ('neck', 'pelvis'))
 
-#: MPII's 16 joints (customkpt names) and the groups of its result table.
-MPII_JOINTS = ('r_ankle', 'r_knee', 'r_hip', 'l_hip', 'l_knee', 'l_ankle', 'pelvis', 'thorax',
-               'upper_neck', 'head_top', 'r_wrist', 'r_elbow', 'r_shoulder', 'l_shoulder',
-               'l_elbow', 'l_wrist')
+#: MPII's 16 joints (customkpt names, :data:`customkpt.core.presets.MPII_NAMES`) and the
+#: groups of its result table.
+MPII_JOINTS = tuple(MPII_NAMES)
 MPII_GROUPS = {
     'Head': ('head_top',),
     'Shoulder': ('l_shoulder', 'r_shoulder'),

@@ -46,15 +46,8 @@ from typing import Callable, Mapping
 import numpy as np
 import torch
 
-__all__ = ['COCO_KEYPOINT_NAMES', 'COCO_SIGMAS', 'PdparamsError', 'read_pdparams', 'paddle_key_to_ours',
-           'ours_key_to_paddle', 'convert_paddle_state_dict']
-
-COCO_KEYPOINT_NAMES = [
-    'nose', 'left_eye', 'right_eye', 'left_ear', 'right_ear', 'left_shoulder',
-    'right_shoulder', 'left_elbow', 'right_elbow', 'left_wrist', 'right_wrist', 'left_hip',
-    'right_hip', 'left_knee', 'right_knee', 'left_ankle', 'right_ankle']
-COCO_SIGMAS = [0.026, 0.025, 0.025, 0.035, 0.035, 0.079, 0.079, 0.072, 0.072, 0.062, 0.062,
-               0.107, 0.107, 0.087, 0.087, 0.089, 0.089]
+__all__ = ['PdparamsError', 'read_pdparams', 'paddle_key_to_ours', 'ours_key_to_paddle',
+           'convert_paddle_state_dict']
 
 
 class PdparamsError(pickle.UnpicklingError):

@@ -9,38 +9,44 @@ import torch.nn as nn
 from mmengine.model import BaseModel
 from mmengine.structures import PixelData
 
+from customkpt.core.geometry import crop_to_image
+from customkpt.meta import KeypointMeta
 from customkpt.registry import MODELS
 from customkpt.structures import PoseDataSample
 
-__all__ = ['TopdownEstimator', 'crop_to_image']
-
-
-def crop_to_image(keypoints: np.ndarray, input_size: Sequence[float],
-                  input_center: Sequence[float], input_scale: Sequence[float],
-                  udp: bool = False) -> np.ndarray:
-    """Map (..., 2) keypoints from crop pixels back to image pixels.
-
-    ``image = crop / input_size * input_scale + input_center - input_scale / 2``.
-    UDP crops map ``input_size - 1`` pixel steps onto the box instead.
-
-    Args:
-        keypoints: (..., 2) (x, y) in crop pixels.
-        input_size: crop (w, h).
-        input_center, input_scale: the cropped box's centre and (w, h) in
-            image pixels.
-        udp: the crop used the UDP (pixel-centre) convention.
-    """
-    size = np.asarray(input_size, np.float32) - (1.0 if udp else 0.0)
-    scale = np.asarray(input_scale, np.float32).reshape(-1)[:2]
-    center = np.asarray(input_center, np.float32).reshape(-1)[:2]
-    out = np.asarray(keypoints, np.float32) / size * scale + center - scale / 2
-    return out.astype(np.float32)
+__all__ = ['TopdownEstimator']
 
 
 def _to_numpy(value) -> np.ndarray:
     if isinstance(value, torch.Tensor):
         return value.detach().cpu().numpy()
     return np.asarray(value)
+
+
+# test_cfg keys owned elsewhere: where to set them instead.
+_FOREIGN_TEST_CFG_KEYS = {
+    'use_udp': 'the crop convention belongs to the head\'s decoder codec (head.decoder='
+               "dict(type='UDPHeatmap', ...) implies use_udp=True, MSRAHeatmap False); set "
+               "the pipeline's TopdownAffine(use_udp=...) to match it",
+    'flip_indices': 'the flip table belongs to the keypoint definition: give the model '
+                    'metainfo=... (flip_pairs) or let the dataset provide it',
+}
+
+
+def _build_test_cfg(test_cfg: dict | None, decoder) -> dict:
+    """Defaults plus ``test_cfg``; keys owned by the codec or the keypoint
+    definition are refused with where to set them."""
+    cfg = dict(flip_test=True, flip_mode='heatmap', shift_heatmap=True)
+    cfg.update(test_cfg or {})
+    for key, owner in _FOREIGN_TEST_CFG_KEYS.items():
+        if key in cfg:
+            detail = ''
+            if key == 'use_udp' and decoder is not None:
+                detail = (f' (here head.decoder {type(decoder).__name__} implies '
+                          f'use_udp={bool(decoder.use_udp)})')
+            raise ValueError(f'test_cfg.{key}={cfg[key]!r} is not a model setting: '
+                             f'{owner}{detail}. Remove test_cfg.{key}.')
+    return cfg
 
 
 @MODELS.register_module()
@@ -55,17 +61,22 @@ class TopdownEstimator(BaseModel):
             mean/std, BGR->RGB) by default.
         train_cfg: passed to the head's loss.
         test_cfg: ``flip_test`` (default True: average with the heatmaps of
-            the mirrored input, channels swapped by the samples'
-            ``flip_indices``), ``flip_mode`` ('heatmap'), ``shift_heatmap``
-            (default True: shift the mirrored heatmaps one pixel right),
-            ``output_heatmaps`` (keep heatmaps in ``pred_fields``) and
-            ``use_udp`` (crop convention for mapping back; by default True
-            exactly when the head decodes with ``UDPHeatmap``).
+            the mirrored input, channels swapped by the model's
+            ``dataset_meta['flip_indices']``), ``flip_mode`` ('heatmap'),
+            ``shift_heatmap`` (default True: shift the mirrored heatmaps one
+            pixel right) and ``output_heatmaps`` (keep heatmaps in
+            ``pred_fields``). The crop convention used to map keypoints back
+            to the image is the decoder codec's ``use_udp``; ``use_udp`` and
+            ``flip_indices`` here are refused (ValueError).
         init_cfg: mmengine init config.
-        metainfo: the keypoint definition (``KeypointMeta.to_dict()``), kept
-            as ``dataset_meta`` for checkpoints and inference; its
-            ``flip_indices`` back up samples that carry none, and its
-            ``keypoint_names`` name the head channels for ``pretrained``.
+        metainfo: the keypoint definition (a ``KeypointMeta`` config dict, a
+            ``to_dict()`` output or a metainfo file path), resolved by
+            :meth:`KeypointMeta.resolve` and kept as ``dataset_meta`` (so it
+            always carries ``flip_indices``) for checkpoints, flip test and
+            inference; its ``keypoint_names`` name the head channels for
+            ``pretrained``. Without it, ``ModelMetaHook`` copies the
+            dataset's definition before training or testing, and
+            ``init_model`` the checkpoint's.
         pretrained: ``dict(checkpoint=path_or_url, keypoint_map=None,
             prefix=None)``: weights copied in :meth:`init_weights`, after
             the normal init, by
@@ -88,9 +99,9 @@ class TopdownEstimator(BaseModel):
         self.neck = MODELS.build(neck) if neck is not None else None
         self.head = MODELS.build(head)
         self.train_cfg = dict(train_cfg or {})
-        self.test_cfg = dict(flip_test=True, flip_mode='heatmap', shift_heatmap=True)
-        self.test_cfg.update(test_cfg or {})
-        self.dataset_meta = dict(metainfo) if metainfo is not None else None
+        self.test_cfg = _build_test_cfg(test_cfg, getattr(self.head, 'decoder', None))
+        self.dataset_meta = (KeypointMeta.resolve(metainfo).to_dict()
+                             if metainfo is not None else None)
         if pretrained is not None and not isinstance(pretrained, dict):
             raise TypeError('pretrained must be dict(checkpoint=..., keypoint_map=...), got '
                             f'{type(pretrained).__name__}')
@@ -127,21 +138,41 @@ class TopdownEstimator(BaseModel):
         """Head losses (``loss_kpt``) and training accuracy (``acc_pose``)."""
         return self.head.loss(self.extract_feat(inputs), data_samples, train_cfg=self.train_cfg)
 
-    def _test_cfg(self) -> dict:
-        cfg = dict(self.test_cfg)
-        if 'flip_indices' not in cfg and self.dataset_meta:
-            if self.dataset_meta.get('flip_indices') is not None:
-                cfg['flip_indices'] = self.dataset_meta['flip_indices']
-        return cfg
+    def flip_indices(self, data_samples: Sequence[PoseDataSample] | None = None
+                     ) -> list[int]:
+        """The flip table of the model's keypoint definition.
+
+        Samples may carry their own ``flip_indices`` (the datasets copy it);
+        it is only checked against the model's.
+
+        Raises:
+            KeyError: the model has no keypoint definition with a flip table.
+            ValueError: a sample's table differs from the model's.
+        """
+        table = (self.dataset_meta or {}).get('flip_indices')
+        if table is None:
+            raise KeyError("flip test needs model.dataset_meta['flip_indices']: build the "
+                           'model with metainfo=..., run it under a Runner with ModelMetaHook '
+                           "(it copies the dataset's definition) or load it with init_model")
+        table = [int(i) for i in table]
+        for sample in data_samples or []:
+            own = sample.metainfo.get('flip_indices')
+            if own is not None and [int(i) for i in own] != table:
+                raise ValueError(f'data sample flip_indices {list(own)} differ from the '
+                                 f"model's dataset_meta flip_indices {table}: the data and "
+                                 'the model use different keypoint definitions')
+        return table
 
     def predict_heatmaps(self, inputs: torch.Tensor,
                          data_samples: list[PoseDataSample] | None = None) -> torch.Tensor:
-        """(B, K, H, W) heatmaps, flip-test averaged when ``test_cfg`` asks."""
-        cfg = self._test_cfg()
+        """(B, K, H, W) heatmaps, flip-test averaged when ``test_cfg`` asks
+        (with the table of :meth:`flip_indices`)."""
         feats = self.extract_feat(inputs)
-        if cfg.get('flip_test', False):
-            feats = (feats, self.extract_feat(inputs.flip(-1)))
-        return self.head.predict_heatmaps(feats, data_samples, cfg)
+        if not self.test_cfg.get('flip_test', False):
+            return self.head.predict_heatmaps(feats, None, self.test_cfg)
+        table = self.flip_indices(data_samples)
+        feats = (feats, self.extract_feat(inputs.flip(-1)))
+        return self.head.predict_heatmaps(feats, table, self.test_cfg)
 
     @torch.no_grad()
     def predict(self, inputs: torch.Tensor, data_samples: list[PoseDataSample]
@@ -155,9 +186,7 @@ class TopdownEstimator(BaseModel):
                              'input_scale in its metainfo) per input')
         heatmaps = self.predict_heatmaps(inputs, data_samples)
         preds = self.head.decode(heatmaps)
-        udp = self.test_cfg.get('use_udp')
-        if udp is None:
-            udp = type(getattr(self.head, 'decoder', None)).__name__ == 'UDPHeatmap'
+        udp = bool(self.head.decoder.use_udp)
         for i, (sample, pred) in enumerate(zip(data_samples, preds)):
             meta = sample.metainfo
             missing = [k for k in ('input_size', 'input_center', 'input_scale') if k not in meta]

@@ -8,11 +8,11 @@ from .filters import (EMAFilter, GaussianFilter, KeypointFilter, OfflineKeypoint
                       OneEuroFilter, OnlineKeypointFilter, SavitzkyGolayFilter)
 from .hook import KeypointSmoothingHook, SmoothingEvaluator
 from .smoother import DEFAULT_FILTER, KeypointSmoother
-from .tracking import PoseTracker, greedy_assignment, hungarian_assignment, keypoint_oks
+from .tracking import PoseTracker, greedy_assignment, hungarian_assignment
 
 __all__ = [
     'KeypointFilter', 'OnlineKeypointFilter', 'OfflineKeypointFilter', 'OneEuroFilter',
     'EMAFilter', 'SavitzkyGolayFilter', 'GaussianFilter', 'KeypointSmoother', 'DEFAULT_FILTER',
-    'PoseTracker', 'keypoint_oks', 'greedy_assignment', 'hungarian_assignment',
+    'PoseTracker', 'greedy_assignment', 'hungarian_assignment',
     'KeypointSmoothingHook', 'SmoothingEvaluator',
 ]

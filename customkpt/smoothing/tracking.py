@@ -14,20 +14,19 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from ..evaluation.functional import box_iou
+from ..core.boxes import box_iou, oks
 from ..meta import DEFAULT_SIGMA
 
-__all__ = ['PoseTracker', 'keypoint_oks', 'greedy_assignment',
-           'hungarian_assignment']
+__all__ = ['PoseTracker', 'greedy_assignment', 'hungarian_assignment']
 
 
-def keypoint_oks(kpts: np.ndarray, valid: np.ndarray, ref_kpts: np.ndarray,
-                 ref_valid: np.ndarray, ref_areas: np.ndarray, sigmas: np.ndarray) -> np.ndarray:
-    """Object keypoint similarity of poses against reference poses.
+def _pairwise_oks(kpts: np.ndarray, valid: np.ndarray, ref_kpts: np.ndarray,
+                  ref_valid: np.ndarray, ref_areas: np.ndarray, sigmas: np.ndarray
+                  ) -> np.ndarray:
+    """OKS (:func:`customkpt.core.boxes.oks`) of poses against reference poses.
 
-    ``oks = mean_k exp(-d_k^2 / (2 s^2 (2 sigma_k)^2))`` over the points
-    valid in both poses, with ``s^2`` the reference's area; 0 when no point
-    is shared.
+    A point counts where it is valid in both poses; the scale is the
+    reference's area; 0 when no point is shared.
 
     Args:
         kpts: (N, K, 2); valid: (N, K) bool.
@@ -37,14 +36,10 @@ def keypoint_oks(kpts: np.ndarray, valid: np.ndarray, ref_kpts: np.ndarray,
     Returns:
         (N, M) float64.
     """
-    d2 = ((kpts[:, None] - ref_kpts[None]) ** 2).sum(-1)  # (N, M, K)
-    var = (2.0 * np.asarray(sigmas, dtype=np.float64)) ** 2
-    area = np.maximum(np.asarray(ref_areas, dtype=np.float64), 1e-6)
-    e = d2 / (2.0 * area[None, :, None] * var[None, None, :])
-    both = valid[:, None, :] & ref_valid[None, :, :]
-    count = both.sum(-1)
-    total = np.where(both, np.exp(-e), 0.0).sum(-1)
-    return np.where(count > 0, total / np.maximum(count, 1), 0.0)
+    sim = np.zeros((len(kpts), len(ref_kpts)), dtype=np.float64)
+    for m, (ref, ref_ok, area) in enumerate(zip(ref_kpts, ref_valid, ref_areas)):
+        sim[:, m] = oks(ref, ref_ok, area, kpts, sigmas, pred_valid=valid)
+    return sim
 
 
 def greedy_assignment(sim: np.ndarray, thr: float) -> list[tuple[int, int]]:
@@ -192,7 +187,7 @@ class PoseTracker:
         ref_valid = np.stack([t.valid for t in tracks])
         boxes = np.stack([t.bbox for t in tracks])
         areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-        return keypoint_oks(kpts, valid, ref, ref_valid, areas, sigmas)
+        return _pairwise_oks(kpts, valid, ref, ref_valid, areas, sigmas)
 
     def update(self, bboxes: np.ndarray, keypoints: Optional[np.ndarray] = None,
                scores: Optional[np.ndarray] = None, frame_idx: int = 0) -> np.ndarray:

@@ -1,10 +1,10 @@
 """A tiny random-init model (fixed seed) and its exports, shared by the deploy tests."""
 import pytest
 import torch
-from mmengine.config import Config
 
 from customkpt.apis import init_model
 from customkpt.deploy.export import export_onnx
+from customkpt.engine.config import load_config
 
 CONFIG = 'configs/hrnet_self5_cpu.py'
 
@@ -12,7 +12,7 @@ CONFIG = 'configs/hrnet_self5_cpu.py'
 def tiny_model(codec: dict | None = None, crop_udp: bool = False):
     """The CPU config's tiny HRNet, seed 0; ``codec`` replaces the decoder
     and ``crop_udp`` switches the test crop to the UDP convention."""
-    cfg = Config.fromfile(CONFIG)
+    cfg = load_config(CONFIG)
     if codec is not None:
         cfg.model.head.decoder = dict(codec, input_size=(96, 128), heatmap_size=(24, 32))
     for loader in ('val_dataloader', 'test_dataloader'):

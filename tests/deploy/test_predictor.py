@@ -11,7 +11,6 @@ import pytest
 from customkpt.apis import TopdownPredictor
 from customkpt.deploy import OnnxPredictor
 from customkpt.deploy.export import export_onnx
-from customkpt.deploy.predictor import flip_back
 
 from .conftest import tiny_model
 
@@ -85,8 +84,9 @@ def test_batches_and_static_graph(exports):
     assert OnnxPredictor(exports['static']['onnx']).fixed_batch == 1
 
 
-def test_meta_and_image_inputs(exports, tmp_path):
+def test_meta_and_image_inputs(model, exports, tmp_path):
     predictor = OnnxPredictor(exports['plain']['onnx'])
+    assert predictor.codec.to_dict() == model.head.decoder.to_dict()
     assert predictor.meta['keypoint_names'][1] == 'left_hand'
     assert predictor.meta['flip_indices'] == [0, 2, 1, 4, 3]
     assert predictor.meta['skeleton'] == [[0, 1], [0, 2], [0, 3], [0, 4]]
@@ -100,15 +100,6 @@ def test_meta_and_image_inputs(exports, tmp_path):
                                   predictor(np.dstack([gray] * 3), BOXES[:1])['keypoints'])
 
 
-def test_flip_back():
-    maps = np.arange(2 * 3 * 2 * 4, dtype=np.float32).reshape(2, 3, 2, 4)
-    out = flip_back(maps, [0, 2, 1], shift=False)
-    np.testing.assert_array_equal(out[:, 1], maps[:, 2, :, ::-1])
-    shifted = flip_back(maps, [0, 2, 1])
-    np.testing.assert_array_equal(shifted[..., 1:], out[..., :-1])
-    np.testing.assert_array_equal(shifted[..., 0], out[..., 0])
-
-
 def test_errors(exports, tmp_path):
     with pytest.raises(FileNotFoundError, match='nope.onnx'):
         OnnxPredictor(tmp_path / 'nope.onnx')
@@ -120,6 +111,11 @@ def test_errors(exports, tmp_path):
     del side['codec']['heatmap_size']
     (tmp_path / 'lonely.json').write_text(json.dumps(side))
     with pytest.raises(ValueError, match=r"lonely.json.*codec.heatmap_size"):
+        OnnxPredictor(lonely)
+    side = json.loads(Path(exports['plain']['sidecar']).read_text())
+    side['codec']['type'] = 'SimCCLabel'
+    (tmp_path / 'lonely.json').write_text(json.dumps(side))
+    with pytest.raises(ValueError, match=r"lonely.json.*'codec'.*unknown codec type 'SimCCLabel'"):
         OnnxPredictor(lonely)
     (tmp_path / 'lonely.json').write_text('{not json')
     with pytest.raises(ValueError, match='lonely.json.*not valid JSON'):
@@ -136,34 +132,28 @@ def test_errors(exports, tmp_path):
 
 
 STANDALONE = r'''
-import importlib.abc, importlib.util, sys
+import sys
 import numpy as np
 
-class Block(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if name.split('.')[0] in ('torch', 'mmengine', 'mmcv', 'customkpt'):
-            raise ImportError(f'{name} is blocked')
-
-sys.meta_path.insert(0, Block())
-deploy_dir, onnx_path, out_path = sys.argv[1:]
-spec = importlib.util.spec_from_file_location(
-    'standalone_deploy', deploy_dir + '/__init__.py', submodule_search_locations=[deploy_dir])
-package = importlib.util.module_from_spec(spec)
-sys.modules['standalone_deploy'] = package
-spec.loader.exec_module(package)
-predictor = package.OnnxPredictor(onnx_path)
+for name in ('torch', 'mmengine', 'mmcv'):
+    sys.modules[name] = None  # any import of them raises ImportError
+onnx_path, out_path = sys.argv[1:]
+from customkpt.deploy import OnnxPredictor
+predictor = OnnxPredictor(onnx_path)
 img = np.random.default_rng(0).integers(0, 255, (160, 200, 3), dtype=np.uint8)
 out = predictor(img, [[20, 10, 120, 150], [50, 60, 90, 100]])
 np.save(out_path, out['keypoints'])
-assert not [m for m in sys.modules if m.split('.')[0] in ('torch', 'mmengine')]
+loaded = [m for m in sys.modules if sys.modules[m] is not None
+          and m.split('.')[0] in ('torch', 'mmengine', 'mmcv')]
+assert not loaded, loaded
 '''
 
 
 def test_predictor_runs_without_torch(exports, tmp_path):
-    """``customkpt/__init__`` imports torch, so this loads customkpt/deploy as
-    a package of its own with torch, mmengine and customkpt blocked."""
+    """``customkpt.deploy`` (with customkpt.core and customkpt.codecs) runs
+    with torch, mmengine and mmcv unavailable."""
     out = tmp_path / 'kpts.npy'
-    subprocess.run([sys.executable, '-c', STANDALONE, str(ROOT / 'customkpt' / 'deploy'),
-                    exports['plain']['onnx'], str(out)], check=True, timeout=120)
+    subprocess.run([sys.executable, '-c', STANDALONE, exports['plain']['onnx'], str(out)],
+                   check=True, timeout=120, cwd=ROOT)
     expected = OnnxPredictor(exports['plain']['onnx'])(_image(0), BOXES[:2])['keypoints']
     np.testing.assert_array_equal(np.load(out), expected)

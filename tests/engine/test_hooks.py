@@ -1,8 +1,11 @@
-"""PredictionDrawingHook writes ground truth beside predictions."""
+"""PredictionDrawingHook writes ground truth beside predictions; ModelMetaHook
+fixes the model's keypoint definition from the dataset."""
 from types import SimpleNamespace
 
 import cv2
 import numpy as np
+import pytest
+from mmengine.config import Config
 from mmengine.structures import InstanceData
 
 from customkpt.meta import KeypointMeta
@@ -37,3 +40,48 @@ def test_prediction_drawing_hook_writes_side_by_side_images(tmp_path):
     colour = meta['keypoint_colors'][0][::-1]  # RGB -> BGR
     np.testing.assert_array_equal(drawn[30, 20], colour)       # ground truth, left half
     np.testing.assert_array_equal(drawn[32, 60 + 22], colour)  # prediction, right half
+
+
+def _meta(flip_pairs):
+    return KeypointMeta(['nose', 'left_eye', 'right_eye'], flip_pairs=flip_pairs,
+                        sigmas=[0.1] * 3).to_dict()
+
+
+def _runner(model_meta, data_meta):
+    model = SimpleNamespace(dataset_meta=model_meta)
+    loader = SimpleNamespace(dataset=SimpleNamespace(metainfo=data_meta))
+    return SimpleNamespace(model=model, train_dataloader=loader, val_dataloader=loader,
+                           test_dataloader=loader)
+
+
+@pytest.mark.parametrize('stage', ['before_train', 'before_val', 'before_test'])
+def test_model_meta_hook_gives_a_bare_model_the_datasets_definition(stage):
+    data_meta = _meta([[1, 2]])
+    runner = _runner(None, data_meta)
+    getattr(HOOKS.build(dict(type='ModelMetaHook')), stage)(runner)
+    assert runner.model.dataset_meta == data_meta
+    assert runner.model.dataset_meta is not data_meta          # a copy
+    assert runner.model.dataset_meta['flip_indices'] == [0, 2, 1]
+
+
+def test_model_meta_hook_keeps_an_agreeing_definition_and_refuses_another():
+    hook = HOOKS.build(dict(type='ModelMetaHook'))
+    model_meta = dict(_meta([[1, 2]]), dataset_name='model')
+    runner = _runner(model_meta, _meta([[1, 2]]))
+    hook.before_val(runner)
+    assert runner.model.dataset_meta is model_meta
+    runner = _runner(model_meta, _meta([]))
+    with pytest.raises(ValueError, match=r'\[0, 2, 1\].*test.*\[0, 1, 2\]'):
+        hook.before_test(runner)
+    # A model meta without a table is replaced; a dataset without one changes nothing.
+    runner = _runner(dict(dataset_name='x'), _meta([[1, 2]]))
+    hook.before_test(runner)
+    assert runner.model.dataset_meta['flip_indices'] == [0, 2, 1]
+    runner = _runner(None, dict(dataset_name='no table'))
+    hook.before_test(runner)
+    assert runner.model.dataset_meta is None
+
+
+def test_model_meta_hook_is_in_the_default_runtime():
+    cfg = Config.fromfile('configs/_base_/default_runtime.py')
+    assert dict(type='ModelMetaHook') in cfg.custom_hooks

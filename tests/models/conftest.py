@@ -12,6 +12,9 @@ from customkpt.structures import PoseDataSample
 
 CODEC = dict(type='MSRAHeatmap', input_size=(48, 64), heatmap_size=(12, 16), sigma=2)
 FLIP = [0, 2, 1, 4, 3]
+# The keypoint definition behind FLIP, as a model's ``metainfo``.
+META = dict(dataset_name='toy', keypoint_names=['nose', 'left_a', 'right_a', 'left_b', 'right_b'],
+            flip_pairs=[[1, 2], [3, 4]], sigmas=[0.05] * 5)
 CENTER = np.array([100.0, 50.0], np.float32)
 SCALE = np.array([96.0, 128.0], np.float32)   # twice the 48x64 crop
 BBOX = np.array([[52.0, -14.0, 148.0, 114.0]], np.float32)
@@ -41,5 +44,5 @@ def make_samples(n, seed=0, flip_indices=FLIP):
 @pytest.fixture
 def synth():
     """The sample factory and its constants."""
-    return SimpleNamespace(make_samples=make_samples, codec=CODEC, flip=FLIP, center=CENTER,
-                           scale=SCALE, bbox=BBOX)
+    return SimpleNamespace(make_samples=make_samples, codec=CODEC, flip=FLIP, meta=META,
+                           center=CENTER, scale=SCALE, bbox=BBOX)

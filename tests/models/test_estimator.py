@@ -7,21 +7,24 @@ import pytest
 import torch
 from mmengine.logging import MMLogger
 
-from customkpt.models import crop_to_image
-from customkpt.models.heads import flip_heatmaps
+from customkpt.core.flip import flip_heatmaps
+from customkpt.core.geometry import crop_to_image
 from customkpt.registry import MODELS
 
+FLIP = [0, 2, 1, 4, 3]
 
-def _estimator(synth, **test_cfg):
+
+def _estimator(synth, metainfo='toy', codec=None, **test_cfg):
     torch.manual_seed(0)
     return MODELS.build(dict(
         type='TopdownEstimator',
         data_preprocessor=dict(type='PoseDataPreprocessor', mean=[123.675, 116.28, 103.53],
                                std=[58.395, 57.12, 57.375], bgr_to_rgb=True),
         backbone=dict(type='HRNet', arch='tiny'),
-        head=dict(type='HeatmapHead', in_channels=16, out_channels=5, decoder=synth.codec,
+        head=dict(type='HeatmapHead', in_channels=16, out_channels=5,
+                  decoder=codec or synth.codec,
                   loss=dict(type='KeypointMSELoss', use_target_weight=True)),
-        test_cfg=test_cfg, metainfo=dict(dataset_name='toy', flip_indices=synth.flip)))
+        test_cfg=test_cfg, metainfo=synth.meta if metainfo == 'toy' else metainfo))
 
 
 def _batch(model, samples, training=False, seed=0):
@@ -143,14 +146,15 @@ def test_predict_maps_a_known_peak_to_image_pixels(synth):
 
 
 def test_crop_to_image():
+    """The mapping predict uses (core.geometry), on one region."""
     center, scale = np.array([100.0, 50.0]), np.array([96.0, 128.0])
     np.testing.assert_allclose(crop_to_image(np.array([[0.0, 0.0], [48.0, 64.0]]), (48, 64),
-                                             center, scale), [[52, -14], [148, 114]])
+                                             center, scale), [[[52, -14], [148, 114]]])
     np.testing.assert_allclose(crop_to_image(np.array([[47.0, 63.0]]), (48, 64), center, scale,
-                                             udp=True), [[148, 114]])
+                                             use_udp=True), [[[148, 114]]])
 
 
-def test_flip_test_uses_the_samples_flip_indices(synth):
+def test_flip_test_uses_the_models_flip_indices(synth):
     """A perfect model sees the mirrored crop with left and right swapped;
     averaging is exact only when the channels are put back by flip_indices."""
     peak = torch.zeros(1, 5, 16, 12)
@@ -168,12 +172,20 @@ def test_flip_test_uses_the_samples_flip_indices(synth):
     base = plain(**_batch(plain, synth.make_samples(1)), mode='predict')[0].pred_instances
     np.testing.assert_allclose(right.keypoints, base.keypoints)
 
-    # A wrong table (no swap) smears the paired points: their peaks halve.
-    _fake_heatmaps(model, peak, mirrored)
-    wrong = synth.make_samples(1, flip_indices=range(5))
-    bad = model(**_batch(model, wrong), mode='predict')[0].pred_instances
+    # A model whose definition has no pairs (identity table) smears the
+    # paired points: their peaks halve.
+    unpaired = _estimator(synth, metainfo=dict(synth.meta, flip_pairs=[]), flip_test=True,
+                          shift_heatmap=False).eval()
+    _fake_heatmaps(unpaired, peak, mirrored)
+    same_table = synth.make_samples(1, flip_indices=range(5))
+    bad = unpaired(**_batch(unpaired, same_table), mode='predict')[0].pred_instances
     np.testing.assert_allclose(bad.keypoint_scores[0, 0], 1.0)
     np.testing.assert_allclose(bad.keypoint_scores[0, 1:], 0.5)
+
+    # Samples only check the model's table: a different one is an error.
+    _fake_heatmaps(model, peak, mirrored)
+    with pytest.raises(ValueError, match=r'\[0, 1, 2, 3, 4\].*\[0, 2, 1, 4, 3\]'):
+        model(**_batch(model, same_table), mode='predict')
 
 
 def test_flip_test_runs_the_network_on_the_mirrored_input(synth):
@@ -185,7 +197,7 @@ def test_flip_test_runs_the_network_on_the_mirrored_input(synth):
         plain = model(data['inputs'], mode='tensor')
         mirrored = model(data['inputs'].flip(-1), mode='tensor')
     torch.testing.assert_close(got, 0.5 * (plain + flip_heatmaps(mirrored, synth.flip)))
-    # Samples without flip_indices fall back on the model's metainfo.
+    # Samples without flip_indices change nothing: the table is the model's.
     for s in samples:
         s.set_metainfo(dict(flip_indices=None))
     with torch.no_grad():
@@ -202,3 +214,54 @@ def test_predict_needs_the_crop_metainfo(synth):
     samples[0] = type(samples[0])(metainfo=dict(flip_indices=synth.flip))
     with pytest.raises(KeyError, match='input_center'):
         model(data['inputs'], samples, mode='predict')
+
+
+def test_metainfo_is_resolved_into_dataset_meta(synth, tmp_path):
+    model = _estimator(synth)
+    assert model.dataset_meta['flip_indices'] == synth.flip
+    assert model.dataset_meta['keypoint_names'] == synth.meta['keypoint_names']
+    # A definition file (MMPose or our keys) works as well.
+    path = tmp_path / 'meta.py'
+    path.write_text(f'dataset_info = {dict(synth.meta)!r}\n')
+    assert _estimator(synth, metainfo=str(path)).dataset_meta == model.dataset_meta
+    # The definition is validated at build time.
+    with pytest.raises(ValueError, match='flip_indices'):
+        _estimator(synth, metainfo=dict(synth.meta, flip_indices=[0, 1, 2, 3, 4]))
+
+
+def test_flip_test_needs_the_models_table(synth):
+    model = _estimator(synth, metainfo=None).eval()
+    assert model.dataset_meta is None
+    data = _batch(model, synth.make_samples(1))
+    with pytest.raises(KeyError, match='ModelMetaHook'):
+        model(**data, mode='predict')
+    model.dataset_meta = dict(synth.meta, flip_indices=synth.flip)  # as init_model sets it
+    assert model(**data, mode='predict')[0].pred_instances.keypoints.shape == (1, 5, 2)
+
+
+@pytest.mark.parametrize('key,value,where', [
+    ('use_udp', True, r'TopdownAffine.*head.decoder MSRAHeatmap implies use_udp=False'),
+    ('use_udp', False, r'use_udp=False is not a model setting'),
+    ('flip_indices', FLIP, r'metainfo'),
+])
+def test_test_cfg_keys_owned_elsewhere_are_refused(synth, key, value, where):
+    with pytest.raises(ValueError, match=where):
+        _estimator(synth, **{key: value})
+
+
+def test_udp_codec_maps_keypoints_back_with_the_udp_convention(synth):
+    udp_codec = dict(type='UDPHeatmap', input_size=(48, 64), heatmap_size=(12, 16), sigma=2)
+    peak = torch.zeros(1, 5, 16, 12)
+    peak[:, :, 5, 3] = 0.8
+    got = {}
+    for name, codec in (('msra', synth.codec), ('udp', udp_codec)):
+        model = _estimator(synth, codec=codec, flip_test=False).eval()
+        _fake_heatmaps(model, peak)
+        got[name] = model(**_batch(model, synth.make_samples(1)),
+                          mode='predict')[0].pred_instances.keypoints[0]
+    # UDP: heatmap (3, 5) -> crop (3 * 47 / 11, 5 * 63 / 15); the crop's
+    # 0 .. input_size - 1 spans the box: image = crop / (size - 1) * scale + ...
+    np.testing.assert_allclose(got['udp'], [[3 / 11 * 96 + 100 - 48,
+                                             5 / 15 * 128 + 50 - 64]] * 5, atol=1e-3)
+    np.testing.assert_allclose(got['msra'], [[12 / 48 * 96 + 100 - 48,
+                                              20 / 64 * 128 + 50 - 64]] * 5, atol=1e-3)

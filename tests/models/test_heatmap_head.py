@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from customkpt.models.heads import flip_heatmaps, heatmap_accuracy
+from customkpt.core.flip import flip_heatmaps
+from customkpt.models.heads import heatmap_accuracy
 from customkpt.registry import MODELS
 
 
@@ -65,45 +66,29 @@ def test_heatmap_accuracy():
     assert heatmap_accuracy(pred, np.zeros_like(target)) == 0.0
 
 
-def test_flip_heatmaps_swaps_partners_and_shifts(synth):
-    hm = torch.zeros(1, 5, 4, 6)
-    hm[0, 1, 2, 1] = 1.0   # left point at x = 1
-    out = flip_heatmaps(hm, synth.flip, shift=False)
-    assert out[0, 2, 2, 4] == 1.0 and out[0, 1].sum() == 0   # right slot, x = 6 - 1 - 1
-    shifted = flip_heatmaps(hm, synth.flip, shift=True)
-    assert shifted[0, 2, 2, 5] == 1.0 and shifted[0, 2].sum() == 1.0
-    # Shift: column x + 1 takes column x; column 0 keeps its own value.
-    ramp = torch.arange(6.0).expand(1, 1, 2, 6)
-    np.testing.assert_array_equal(flip_heatmaps(ramp, [0])[0, 0, 0], [5, 5, 4, 3, 2, 1])
-    # One table per sample.
-    two = hm.repeat(2, 1, 1, 1)
-    per_sample = flip_heatmaps(two, [synth.flip, list(range(5))], shift=False)
-    assert per_sample[0, 2, 2, 4] == 1.0 and per_sample[1, 1, 2, 4] == 1.0
-    with pytest.raises(ValueError, match='flip_indices'):
-        flip_heatmaps(hm, [0, 1, 2])
-
-
 def test_predict_decodes_and_flip_averages(synth):
     head = _head(synth)
-    samples = synth.make_samples(2)
     feats = [torch.rand(2, 16, 16, 12)]
     flipped = [torch.rand(2, 16, 16, 12)]
-    preds = head.predict(feats, samples, dict(flip_test=False))
+    preds = head.predict(feats, None, dict(flip_test=False))
     assert len(preds) == 2
     assert preds[0].keypoints.shape == (1, 5, 2) and preds[0].keypoint_scores.shape == (1, 5)
     assert preds[0].keypoints.dtype == np.float32
     cfg = dict(flip_test=True, shift_heatmap=True)
-    averaged = head.predict_heatmaps((feats, flipped), samples, cfg)
+    averaged = head.predict_heatmaps((feats, flipped), synth.flip, cfg)
     want = 0.5 * (head(feats) + flip_heatmaps(head(flipped), synth.flip, shift=True))
     torch.testing.assert_close(averaged, want)
-    # Without flip_indices anywhere the flip test refuses to guess.
-    for s in samples:
-        s.set_metainfo(dict(flip_indices=None))
+    unshifted = head.predict_heatmaps((feats, flipped), synth.flip, dict(cfg, shift_heatmap=False))
+    torch.testing.assert_close(
+        unshifted, 0.5 * (head(feats) + flip_heatmaps(head(flipped), synth.flip, shift=False)))
+    # Per-sample tables (B, K) are accepted.
+    per_sample = head.predict_heatmaps((feats, flipped), [synth.flip, list(range(5))], cfg)
+    torch.testing.assert_close(per_sample[0], want[0])
+    assert not torch.allclose(per_sample[1], want[1])
+    # Without a table the flip test refuses to guess.
     with pytest.raises(KeyError, match='flip_indices'):
-        head.predict_heatmaps((feats, flipped), samples, cfg)
-    fallback = head.predict_heatmaps((feats, flipped), samples, dict(cfg, flip_indices=synth.flip))
-    torch.testing.assert_close(fallback, want)
+        head.predict_heatmaps((feats, flipped), None, cfg)
     with pytest.raises(ValueError, match='flip_mode'):
-        head.predict_heatmaps((feats, flipped), samples, dict(cfg, flip_mode='feature'))
+        head.predict_heatmaps((feats, flipped), synth.flip, dict(cfg, flip_mode='feature'))
     with pytest.raises(RuntimeError, match='decoder'):
-        _head(synth, decoder=None).predict(feats, samples, dict(flip_test=False))
+        _head(synth, decoder=None).predict(feats, None, dict(flip_test=False))

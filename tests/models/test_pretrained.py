@@ -185,16 +185,16 @@ def test_match_keypoints_map_wins_over_same_name():
     assert pairs == [(0, 2, 'a', 'c'), (1, 0, 'b', 'b')]
 
 
-def test_url_goes_through_mmengine_fileio(tmp_path, monkeypatch, coco_ckpt):
+def test_url_goes_through_the_download_cache(tmp_path, monkeypatch, coco_ckpt):
     path, sd = coco_ckpt
     calls = []
 
-    def fake_get(url, *args, **kwargs):
+    def fake_fetch(url, target):
         calls.append(url)
-        return path.read_bytes()
+        target.write_bytes(path.read_bytes())
 
-    from mmengine import fileio
-    monkeypatch.setattr(fileio, 'get', fake_get)
+    from customkpt import checkpoint_remote
+    monkeypatch.setattr(checkpoint_remote, '_fetch', fake_fetch)
     monkeypatch.setattr(torch.hub, 'get_dir', lambda: str(tmp_path / 'hub'))
     url = 'https://example.org/models/coco-17.pth'
     model = build(SELF5)
@@ -251,3 +251,18 @@ def test_estimator_pretrained_argument_applies_in_init_weights(coco_ckpt):
     assert torch.equal(model.backbone.layer1[0].conv1.weight, sd['backbone.layer1.0.conv1.weight'])
     with pytest.raises(TypeError, match='pretrained must be dict'):
         MODELS.build(dict(cfg, pretrained='x.pth'))
+
+
+def test_a_file_named_in_checkpoint_meta_is_never_run(tmp_path):
+    """A checkpoint's meta is data: a ``from_file`` definition file it names
+    (here a config script that would write a marker) is ignored."""
+    marker = tmp_path / 'ran.txt'
+    script = tmp_path / 'evil_meta.py'
+    script.write_text(f'open({str(marker)!r}, "w").write("x")\ndataset_info = dict()\n')
+    src = build(k=5, seed=1)
+    path = tmp_path / 'meta_names_a_file.pth'
+    torch.save(dict(state_dict=src.state_dict(),
+                    meta=dict(dataset_meta=dict(from_file=str(script)))), path)
+    report = load_pretrained(build(SELF5), str(path))
+    assert not marker.exists()
+    assert report.source == str(path)

@@ -4,8 +4,8 @@ import itertools
 import numpy as np
 import pytest
 
-from customkpt.smoothing import (PoseTracker, greedy_assignment, hungarian_assignment,
-                                 keypoint_oks)
+from customkpt.core.boxes import oks
+from customkpt.smoothing import PoseTracker, greedy_assignment, hungarian_assignment
 
 SIGMAS = [0.026, 0.062, 0.062, 0.089, 0.089]
 
@@ -26,17 +26,23 @@ def _frame(centres):
 
 
 def test_oks_values():
+    """The tracker's similarity: OKS over points valid in both poses, scaled
+    by the track's box area."""
     kpts, box = _pose(50, 50)
     area = (box[2] - box[0]) * (box[3] - box[1])
     shifted = kpts + np.array([3.0, 4.0])  # 5 px everywhere
     valid = np.ones((1, 5), bool)
-    oks = keypoint_oks(shifted[None], valid, kpts[None], valid, np.array([area]),
-                       np.array(SIGMAS))
+    sim = oks(kpts, valid[0], area, shifted[None], SIGMAS, pred_valid=valid)
     expected = np.mean(np.exp(-25.0 / (2 * area * (2 * np.array(SIGMAS)) ** 2)))
-    assert oks[0, 0] == pytest.approx(expected)
-    none = keypoint_oks(shifted[None], ~valid, kpts[None], valid, np.array([area]),
-                        np.array(SIGMAS))
-    assert none[0, 0] == 0.0
+    assert sim[0] == pytest.approx(expected)
+    none = oks(kpts, valid[0], area, shifted[None], SIGMAS, pred_valid=~valid)
+    assert none[0] == 0.0
+    # the tracker continues a track at that similarity and not below it
+    for thr, same in ((expected - 1e-6, True), (expected + 1e-6, False)):
+        tracker = PoseTracker(match='oks', thr=thr, sigmas=SIGMAS)
+        first = tracker.update(box[None], kpts[None], frame_idx=0)
+        second = tracker.update(box[None] + [3, 4, 3, 4], shifted[None], frame_idx=1)
+        assert bool(first[0] == second[0]) is same
 
 
 def test_hungarian_matches_brute_force_and_greedy_differs():

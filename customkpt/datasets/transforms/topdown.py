@@ -22,8 +22,8 @@ import cv2
 import numpy as np
 from mmcv.transforms import BaseTransform
 
-from customkpt.deploy.geometry import (apply_affine, bbox_xyxy2cs, fix_aspect_ratio,
-                                       get_warp_matrix)
+from customkpt.core.geometry import (apply_affine, bbox_xyxy2cs, fix_aspect_ratio,
+                                     get_warp_matrix)
 from customkpt.registry import TRANSFORMS
 
 __all__ = [

@@ -1,3 +1,3 @@
-from .heatmap_head import HeatmapHead, flip_heatmaps, heatmap_accuracy
+from .heatmap_head import HeatmapHead, heatmap_accuracy
 
-__all__ = ['HeatmapHead', 'flip_heatmaps', 'heatmap_accuracy']
+__all__ = ['HeatmapHead', 'heatmap_accuracy']

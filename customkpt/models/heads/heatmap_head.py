@@ -16,40 +16,11 @@ import torch.nn as nn
 from mmengine.model import BaseModule
 from mmengine.structures import InstanceData
 
+from customkpt.core.flip import flip_heatmaps
 from customkpt.registry import KEYPOINT_CODECS, MODELS
 from customkpt.structures import PoseDataSample
 
-__all__ = ['HeatmapHead', 'flip_heatmaps', 'heatmap_accuracy']
-
-
-def flip_heatmaps(heatmaps: torch.Tensor, flip_indices: Sequence[int] | torch.Tensor,
-                  shift: bool = True) -> torch.Tensor:
-    """Undo a horizontal input flip on heatmaps.
-
-    Mirrors the (B, K, H, W) heatmaps, moves channel ``flip_indices[k]`` into
-    slot ``k`` (a left point predicted on the mirrored image is the right
-    point of the original) and, when ``shift``, moves them one pixel right
-    (``out[..., 1:] = out[..., :-1]``; column 0 keeps its value), which
-    compensates the off-by-one of the mirrored pixel grid.
-
-    Args:
-        heatmaps: (B, K, H, W) heatmaps predicted on the flipped input.
-        flip_indices: K ints shared by the batch, or a (B, K) integer array
-            with one table per sample.
-        shift: apply the one-pixel shift.
-    """
-    b, k = heatmaps.shape[:2]
-    idx = torch.as_tensor(np.asarray(flip_indices), dtype=torch.long, device=heatmaps.device)
-    if idx.shape[-1] != k:
-        raise ValueError(f'flip_indices has {idx.shape[-1]} entries but there are {k} heatmaps')
-    out = heatmaps.flip(-1)
-    if idx.ndim == 1:
-        out = out[:, idx]
-    else:
-        out = out[torch.arange(b, device=out.device)[:, None], idx]
-    if shift:
-        out = torch.cat([out[..., :1], out[..., :-1]], dim=-1)
-    return out
+__all__ = ['HeatmapHead', 'heatmap_accuracy']
 
 
 def heatmap_accuracy(pred: np.ndarray, target: np.ndarray, weights: np.ndarray | None = None,
@@ -78,28 +49,6 @@ def heatmap_accuracy(pred: np.ndarray, target: np.ndarray, weights: np.ndarray |
     if weights is not None:
         mask &= np.asarray(weights).reshape(b, k) > 0
     return float((dist[mask] < thr).mean()) if mask.any() else 0.0
-
-
-def _flip_indices_of(data_samples: Sequence[PoseDataSample] | None, test_cfg: dict,
-                     num_samples: int) -> np.ndarray:
-    """The flip table: (K,) when shared, else (B, K)."""
-    tables = []
-    for sample in data_samples or []:
-        table = sample.metainfo.get('flip_indices')
-        if table is None:
-            table = test_cfg.get('flip_indices')
-        if table is None:
-            break
-        tables.append(list(table))
-    if len(tables) != num_samples:
-        table = test_cfg.get('flip_indices')
-        if table is None:
-            raise KeyError("flip test needs 'flip_indices' in every sample's metainfo "
-                           '(or in test_cfg)')
-        return np.asarray(table, dtype=np.int64)
-    if all(t == tables[0] for t in tables):
-        return np.asarray(tables[0], dtype=np.int64)
-    return np.asarray(tables, dtype=np.int64)
 
 
 @MODELS.register_module()
@@ -200,18 +149,17 @@ class HeatmapHead(BaseModule):
         return dict(loss_kpt=self.loss_module(pred, target, weights),
                     acc_pose=torch.tensor(acc, device=pred.device))
 
-    def predict_heatmaps(self, feats, data_samples: Sequence[PoseDataSample] | None = None,
+    def predict_heatmaps(self, feats, flip_indices: Sequence[int] | np.ndarray | None = None,
                          test_cfg: dict | None = None) -> torch.Tensor:
         """Heatmaps for inference, flip-test averaged when asked.
 
         Args:
             feats: backbone outputs; with ``test_cfg['flip_test']`` a pair
                 ``(feats, feats_of_the_horizontally_flipped_input)``.
-            data_samples: their ``metainfo['flip_indices']`` (K partner
-                indices) swap left and right channels in flip test.
+            flip_indices: the K partner indices (or a (B, K) table) that
+                swap left and right channels in flip test; needed then.
             test_cfg: ``flip_test`` (default False), ``flip_mode`` (only
-                'heatmap'), ``shift_heatmap`` (default True) and a fallback
-                ``flip_indices``.
+                'heatmap') and ``shift_heatmap`` (default True).
 
         Returns:
             (B, K, H, W) heatmaps.
@@ -223,11 +171,13 @@ class HeatmapHead(BaseModule):
             raise ValueError(f"only flip_mode='heatmap' is supported, got {cfg['flip_mode']!r}")
         if not (isinstance(feats, (list, tuple)) and len(feats) == 2):
             raise ValueError('flip test needs feats as (feats, flipped_feats)')
+        if flip_indices is None:
+            raise KeyError('flip test needs flip_indices (the keypoint definition\'s partner '
+                           'table)')
         feats, flipped_feats = feats
         heatmaps = self.forward(feats)
-        flipped = self.forward(flipped_feats)
-        flip_indices = _flip_indices_of(data_samples, cfg, heatmaps.shape[0])
-        flipped = flip_heatmaps(flipped, flip_indices, cfg.get('shift_heatmap', True))
+        flipped = flip_heatmaps(self.forward(flipped_feats), flip_indices,
+                                cfg.get('shift_heatmap', True))
         return 0.5 * (heatmaps + flipped)
 
     def decode(self, heatmaps: torch.Tensor) -> list[InstanceData]:
@@ -239,8 +189,8 @@ class HeatmapHead(BaseModule):
         return [InstanceData(keypoints=kpts[i:i + 1], keypoint_scores=scores[i:i + 1])
                 for i in range(len(kpts))]
 
-    def predict(self, feats, data_samples: Sequence[PoseDataSample] | None = None,
+    def predict(self, feats, flip_indices: Sequence[int] | np.ndarray | None = None,
                 test_cfg: dict | None = None) -> list[InstanceData]:
         """Decoded keypoints in crop pixels, one InstanceData per sample (see
         :meth:`predict_heatmaps` for the flip test)."""
-        return self.decode(self.predict_heatmaps(feats, data_samples, test_cfg))
+        return self.decode(self.predict_heatmaps(feats, flip_indices, test_cfg))

@@ -1,40 +1,39 @@
-"""RandomFlip and the flip helpers on an asymmetric K=5 definition."""
+"""RandomFlip on an asymmetric K=5 definition (the flip maths itself is
+tested in tests/core/test_flip.py)."""
 import numpy as np
 import pytest
 
-from customkpt.datasets.transforms import RandomFlip, flip_bbox, flip_keypoints
+from customkpt.core.flip import flip_boxes, flip_keypoints
+from customkpt.datasets.transforms import RandomFlip
 
 from .common import BBOX, FLIP, IMG_W, KPTS, build, make_sample
 
 
-def test_left_point_lands_on_right_slot_with_mirrored_x():
+def test_keypoints_box_and_centre_follow_the_core_flip():
+    r = make_sample()
+    r['bbox_center'] = np.array([[62.5, 77.5]], np.float32)
     vis = np.array([[1, 0, 2, 1, 0]], np.float32)
+    r['keypoints_visible'] = vis.copy()
+    r = build(dict(type='RandomFlip', prob=1.0))(r)
     kpts, out_vis = flip_keypoints(KPTS, vis, IMG_W, FLIP)
-    # Slot 2 (right) now holds the old slot-1 (left) point, mirrored, and vice versa.
-    np.testing.assert_array_equal(kpts[0, 2], [IMG_W - 1 - KPTS[0, 1, 0], KPTS[0, 1, 1]])
-    np.testing.assert_array_equal(kpts[0, 1], [IMG_W - 1 - KPTS[0, 2, 0], KPTS[0, 2, 1]])
-    np.testing.assert_array_equal(kpts[0, 4], [IMG_W - 1 - KPTS[0, 3, 0], KPTS[0, 3, 1]])
-    np.testing.assert_array_equal(kpts[0, 0], [IMG_W - 1 - KPTS[0, 0, 0], KPTS[0, 0, 1]])
-    np.testing.assert_array_equal(out_vis, [[1, 2, 0, 0, 1]])
-    np.testing.assert_array_equal(flip_keypoints(KPTS, None, IMG_W, FLIP)[0], kpts)
-    assert flip_keypoints(KPTS, None, IMG_W, FLIP)[1] is None
-    np.testing.assert_array_equal(KPTS[0, 1], [40, 70])  # input untouched
-
-
-def test_helpers_work_on_any_leading_shape():
-    many = np.stack([KPTS[0], KPTS[0] + 1, KPTS[0] + 2])  # (3, K, 2)
-    out, _ = flip_keypoints(many, None, IMG_W, FLIP)
-    assert out.shape == (3, 5, 2)
-    np.testing.assert_array_equal(out[2, 1, 0], IMG_W - 1 - (KPTS[0, 2, 0] + 2))
-    np.testing.assert_array_equal(flip_bbox(BBOX, IMG_W),
-                                  [[IMG_W - 1 - 95, 20, IMG_W - 1 - 30, 135]])
+    np.testing.assert_array_equal(r['keypoints'], kpts)
+    np.testing.assert_array_equal(r['keypoints_visible'], out_vis)
+    # Slot 2 (right) now holds the old slot-1 (left) point, mirrored.
+    np.testing.assert_array_equal(r['keypoints'][0, 2], [IMG_W - 1 - KPTS[0, 1, 0], KPTS[0, 1, 1]])
+    np.testing.assert_array_equal(r['bbox'], flip_boxes(BBOX, IMG_W))
+    np.testing.assert_array_equal(r['bbox'], [[IMG_W - 1 - 95, 20, IMG_W - 1 - 30, 135]])
+    np.testing.assert_array_equal(r['bbox_center'], [[IMG_W - 1 - 62.5, 77.5]])
 
 
 def test_bad_flip_tables_are_rejected():
+    r = make_sample()
+    r['flip_indices'] = [0, 1]
     with pytest.raises(ValueError, match='flip_indices'):
-        flip_keypoints(KPTS, None, IMG_W, [0, 1])
+        build(dict(type='RandomFlip', prob=1.0))(r)
+    r = make_sample()
+    r['flip_indices'] = [0, 2, 1, 4, 5]
     with pytest.raises(ValueError, match='outside'):
-        flip_keypoints(KPTS, None, IMG_W, [0, 2, 1, 4, 5])
+        build(dict(type='RandomFlip', prob=1.0))(r)
     with pytest.raises(ValueError, match='horizontal'):
         build(dict(type='RandomFlip', direction='vertical'))
 

@@ -2,12 +2,11 @@
 and its inverse mapping.
 
 The training transforms (``GetBBoxCenterScale``, ``RandomHalfBody``,
-``TopdownAffine``) and the torch-free ONNX predictor both use these
-functions; they live in ``customkpt.deploy`` so the predictor imports
-without torch. Boxes are (N, 4) xyxy float32 in image pixels; sizes are
-(w, h). ``crop_to_image`` is the batched twin of the estimator's (tests
-check they agree). See :mod:`customkpt.datasets.transforms.topdown` for
-the plain and UDP pixel conventions.
+``TopdownAffine``), the estimator and the torch-free ONNX predictor all use
+these functions. Boxes are (N, 4) xyxy float32 in image pixels; sizes are
+(w, h). ``crop_to_image`` is the one mapping from crop pixels back to image
+pixels. See :mod:`customkpt.datasets.transforms.topdown` for the plain and
+UDP pixel conventions.
 """
 from __future__ import annotations
 
@@ -117,11 +116,24 @@ def crop_regions(img: np.ndarray, centers: np.ndarray, sizes: np.ndarray,
 
 def crop_to_image(keypoints: np.ndarray, input_size: Sequence[int], centers: np.ndarray,
                   sizes: np.ndarray, use_udp: bool = False) -> np.ndarray:
-    """Map (N, K, 2) crop-pixel keypoints of N regions back to image pixels:
-    ``crop / input_size * size + center - size / 2`` (``input_size - 1``
-    with UDP). Returns float32 (N, K, 2)."""
+    """Map crop-pixel keypoints of N regions back to image pixels.
+
+    ``image = crop / input_size * size + center - size / 2`` per axis; with
+    ``use_udp`` the crop spans ``input_size - 1`` pixel steps instead.
+
+    Args:
+        keypoints: (N, K, 2) (x, y) in crop pixels (a single region's (K, 2)
+            broadcasts when N is 1).
+        input_size: crop (w, h).
+        centers: (N, 2) region centres in image pixels ((2,) for one region).
+        sizes: (N, 2) region (w, h) in image pixels ((2,) for one region).
+        use_udp: the crop used the UDP (pixel-centre) convention.
+
+    Returns:
+        float32 (N, K, 2) keypoints in image pixels.
+    """
     span = np.asarray(input_size, np.float32) - (1.0 if use_udp else 0.0)
-    sizes = np.asarray(sizes, np.float32)[:, None, :]
-    centers = np.asarray(centers, np.float32)[:, None, :]
+    sizes = np.asarray(sizes, np.float32).reshape(-1, 2)[:, None, :]
+    centers = np.asarray(centers, np.float32).reshape(-1, 2)[:, None, :]
     out = np.asarray(keypoints, np.float32) / span * sizes + centers - sizes / 2
     return out.astype(np.float32)

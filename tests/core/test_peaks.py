@@ -1,12 +1,14 @@
-"""Peak finding, blurring and sub-pixel refinement shared by the codecs."""
+"""customkpt.core.peaks: peak finding, blurring and sub-pixel refinement
+shared by the codecs and the ONNX predictor; 1-D vector peaks."""
 from __future__ import annotations
 
 import cv2
 import numpy as np
 import pytest
 
-from customkpt.codecs import (gaussian_blur, get_heatmap_maximum, refine_keypoints_dark,
-                              refine_keypoints_quarter)
+from customkpt.core.peaks import (decode_peaks, gaussian_blur, get_heatmap_maximum,
+                                  get_vector_maximum, refine_keypoints_dark,
+                                  refine_keypoints_quarter)
 
 
 def gaussian_map(cx: float, cy: float, sigma: float = 2.0, size: tuple = (48, 64)) -> np.ndarray:
@@ -96,3 +98,47 @@ def test_dark_batch_shapes_and_untouched_cases() -> None:
     np.testing.assert_array_equal(out[1, 0], [0, 0])  # flat map: no step
     np.testing.assert_allclose(out[1, 1], [7.7, 9.2], atol=0.01)
     np.testing.assert_array_equal(locs[0, 0], [20, 31])  # input left untouched
+
+
+def test_decode_peaks_scales_refined_argmax_and_zeroes_non_positive_scores() -> None:
+    hm = np.zeros((1, 2, 8, 6), np.float32)
+    hm[0, 0, 5, 2] = 0.7
+    hm[0, 1] = -0.5
+    hm[0, 1, 3, 4] = -0.1  # the peak, still negative
+
+    def shift(locs: np.ndarray, maps: np.ndarray) -> np.ndarray:
+        return locs + 0.5
+
+    kpts, scores = decode_peaks(hm, np.array([4.0, 2.0]), shift)
+    np.testing.assert_allclose(kpts, [[[10.0, 11.0], [18.0, 7.0]]])
+    np.testing.assert_array_equal(scores, np.array([[0.7, 0.0]], np.float32))
+    assert kpts.dtype == np.float32 and scores.dtype == np.float32
+    with pytest.raises(ValueError, match=r'\(B, K, H, W\)'):
+        decode_peaks(hm[0], np.ones(2), shift)
+
+
+def test_vector_maximum_hand_made() -> None:
+    x = np.zeros((2, 3, 10), np.float32)
+    y = np.zeros((2, 3, 7), np.float32)
+    x[0, 0, 4], y[0, 0, 2] = 0.9, 0.6      # score: the weaker axis
+    x[0, 1, 9], y[0, 1, 0] = 0.3, 0.8      # last and first bins
+    x[0, 2, [1, 6]], y[0, 2, 5] = 0.5, 0.5  # a tie: the first bin wins
+    x[1] = -1.0
+    x[1, :, 3] = -0.2                       # negative peaks stay negative
+    y[1, :, 6] = 0.4
+    locs, scores = get_vector_maximum(x, y)
+    assert locs.shape == (2, 3, 2) and scores.shape == (2, 3)
+    assert locs.dtype == np.float32 and scores.dtype == np.float32
+    np.testing.assert_array_equal(locs[0], [[4, 2], [9, 0], [1, 5]])
+    np.testing.assert_array_equal(locs[1], [[3, 6]] * 3)
+    np.testing.assert_allclose(scores, [[0.6, 0.3, 0.5], [-0.2, -0.2, -0.2]])
+    one_locs, one_scores = get_vector_maximum(x[0], y[0])  # (K, W) works too
+    np.testing.assert_array_equal(one_locs, locs[0])
+    np.testing.assert_array_equal(one_scores, scores[0])
+
+
+def test_vector_maximum_rejects_mismatched_vectors() -> None:
+    with pytest.raises(ValueError, match='leading dims'):
+        get_vector_maximum(np.zeros((2, 3, 10)), np.zeros((2, 4, 7)))
+    with pytest.raises(ValueError, match='empty'):
+        get_vector_maximum(np.zeros((2, 3, 0)), np.zeros((2, 3, 7)))

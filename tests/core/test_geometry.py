@@ -1,12 +1,11 @@
-"""customkpt.deploy.geometry: crop regions, crops and the way back, which
-the training transforms and the ONNX predictor share."""
+"""customkpt.core.geometry: crop regions, crops and the way back, which
+the training transforms, the estimator and the ONNX predictor share."""
 import numpy as np
 import pytest
 
-from customkpt.deploy.geometry import (apply_affine, bbox_xyxy2cs, boxes_to_regions,
-                                       crop_regions, crop_to_image, fix_aspect_ratio,
-                                       get_warp_matrix)
-from customkpt.models.estimator import crop_to_image as estimator_crop_to_image
+from customkpt.core.geometry import (apply_affine, bbox_xyxy2cs, boxes_to_regions,
+                                     crop_regions, crop_to_image, fix_aspect_ratio,
+                                     get_warp_matrix)
 
 BOXES = np.array([[20, 10, 120, 150], [50.5, 60.25, 90, 100], [-10, 30, 80, 170]], np.float32)
 
@@ -30,9 +29,19 @@ def test_round_trip(udp):
                          for i, (c, s) in enumerate(zip(centers, sizes))])[:, None]
     back = crop_to_image(crop_pts, (96, 128), centers, sizes, udp)
     np.testing.assert_allclose(back[:, 0], points, atol=1e-3)
-    for i in range(3):
-        np.testing.assert_allclose(back[i], estimator_crop_to_image(
-            crop_pts[i], (96, 128), centers[i], sizes[i], udp), atol=1e-5)
+    assert back.shape == (3, 1, 2) and back.dtype == np.float32
+
+
+def test_crop_to_image_formula():
+    """``crop / input_size * size + center - size / 2``; UDP spans
+    ``input_size - 1``; one region's (K, 2) points and (2,) centre broadcast."""
+    centers = np.array([[100.0, 50.0], [10.0, 20.0]])
+    sizes = np.array([[96.0, 128.0], [48.0, 64.0]])
+    pts = np.array([[[0.0, 0.0], [48.0, 64.0]], [[24.0, 32.0], [12.0, 0.0]]])
+    np.testing.assert_allclose(crop_to_image(pts, (48, 64), centers, sizes),
+                               [[[52, -14], [148, 114]], [[10, 20], [-2, -12]]])
+    np.testing.assert_allclose(crop_to_image(np.array([[47.0, 63.0]]), (48, 64), centers[0],
+                                             sizes[0], use_udp=True), [[[148, 114]]])
 
 
 def test_crop_pixels():

@@ -1,8 +1,8 @@
-"""Heatmap peak finding and sub-pixel refinement: the training codecs
-(:mod:`customkpt.codecs`) and the deployed ONNX predictor share this code.
+"""Peak finding and sub-pixel refinement of heatmaps and 1-D vectors: the
+codecs (:mod:`customkpt.codecs`) and the deployed ONNX predictor share this
+code.
 
-It lives in ``customkpt.deploy`` and imports nothing but numpy, so the
-predictor runs without torch. All functions are numpy only and work on any number of leading dimensions,
+All functions are numpy only and work on any number of leading dimensions,
 so the same code decodes one sample's (K, H, W) heatmaps or a batch's
 (B, K, H, W) heatmaps in one vectorised call. Locations are (x, y) in
 heatmap pixels: x is the column, y the row.
@@ -15,7 +15,7 @@ import numpy as np
 
 __all__ = [
     'get_heatmap_maximum', 'gaussian_blur', 'refine_keypoints_quarter', 'refine_keypoints_dark',
-    'decode_peaks'
+    'decode_peaks', 'get_vector_maximum'
 ]
 
 
@@ -40,6 +40,35 @@ def get_heatmap_maximum(heatmaps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     vals = np.take_along_axis(flat, idx[:, None], axis=1)[:, 0]
     locs = np.stack([idx % w, idx // w], axis=-1)
     return locs.reshape(*lead, 2).astype(np.float32), vals.reshape(lead).astype(np.float32)
+
+
+def get_vector_maximum(simcc_x: np.ndarray, simcc_y: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Find the peak of every pair of 1-D x and y vectors (SimCC-style
+    decoding: one classification vector per axis and keypoint).
+
+    Args:
+        simcc_x: (..., Wx) x-axis vectors, e.g. (B, K, Wx).
+        simcc_y: (..., Wy) y-axis vectors with the same leading dims.
+
+    Returns:
+        tuple:
+        - locs: float32 (..., 2), the argmax bin index of each vector as
+          integer-valued (x, y) (the first one on ties).
+        - scores: float32 (...), the smaller of the two peak values (a
+          keypoint is as certain as its less certain axis).
+    """
+    simcc_x, simcc_y = np.asarray(simcc_x), np.asarray(simcc_y)
+    if simcc_x.ndim < 1 or simcc_x.shape[:-1] != simcc_y.shape[:-1]:
+        raise ValueError(f'simcc_x (..., Wx) and simcc_y (..., Wy) must share their leading '
+                         f'dims, got shapes {simcc_x.shape} and {simcc_y.shape}')
+    if simcc_x.shape[-1] == 0 or simcc_y.shape[-1] == 0:
+        raise ValueError(f'empty vectors: shapes {simcc_x.shape} and {simcc_y.shape}')
+    x_idx, y_idx = simcc_x.argmax(axis=-1), simcc_y.argmax(axis=-1)
+    x_val = np.take_along_axis(simcc_x, x_idx[..., None], axis=-1)[..., 0]
+    y_val = np.take_along_axis(simcc_y, y_idx[..., None], axis=-1)[..., 0]
+    locs = np.stack([x_idx, y_idx], axis=-1).astype(np.float32)
+    return locs, np.minimum(x_val, y_val).astype(np.float32)
 
 
 def gaussian_blur(heatmaps: np.ndarray, kernel_size: int = 11) -> np.ndarray:
