@@ -12,14 +12,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from .aic import AIC_NAMES, convert_aic
-from .common import (DEFAULT_BBOX_PAD, DEFAULT_MIN_MARGIN, DEFAULT_VAL_FRACTION,
-                     CocoBuilder, ConversionError, ConversionResult, ConversionStats,
-                     SplitOutcome, SplitSpec, bbox_from_points, format_summary, image_size,
-                     make_category, split_image_ids, subset, write_json, write_splits)
+from .aic import convert_aic
+from .builder import CocoBuilder, ConversionResult, ConversionStats, bbox_from_points
+from .category import make_category
+from .common import DEFAULT_BBOX_PAD, DEFAULT_MIN_MARGIN, ConversionError, write_json
 from .dlc import convert_dlc
+from .images import image_size
 from .labelme import convert_labelme
-from .mpii import MPII_NAMES, convert_mpii
+from .mpii import convert_mpii
+from .splits import (DEFAULT_VAL_FRACTION, SplitOutcome, SplitSpec, format_summary,
+                     split_image_ids, subset, write_splits)
 
 #: Format name -> converter function.
 CONVERTERS: dict[str, Callable[..., ConversionResult]] = {
@@ -38,9 +40,9 @@ def convert(fmt: str, src: str | Path, **kwargs: Any) -> ConversionResult:
 
 
 __all__ = [
-    'AIC_NAMES', 'CONVERTERS', 'CocoBuilder', 'ConversionError', 'ConversionResult',
+    'CONVERTERS', 'CocoBuilder', 'ConversionError', 'ConversionResult',
     'ConversionStats', 'DEFAULT_BBOX_PAD', 'DEFAULT_MIN_MARGIN', 'DEFAULT_VAL_FRACTION',
-    'MPII_NAMES', 'SplitOutcome', 'SplitSpec', 'bbox_from_points', 'convert', 'convert_aic',
+    'SplitOutcome', 'SplitSpec', 'bbox_from_points', 'convert', 'convert_aic',
     'convert_dlc', 'convert_labelme', 'convert_mpii', 'format_summary', 'image_size',
     'make_category', 'split_image_ids', 'subset', 'write_json', 'write_splits',
 ]

@@ -15,7 +15,8 @@ Humans without any labelled point are skipped.
 Images are looked up in ``images_dir`` (default: the json's folder), which
 is the image root; ``file_name`` is ``<image_id>.jpg``. Images keep the
 order of the records, humans the natural order of their keys (``human2``
-before ``human10``). The keypoint names are :data:`AIC_NAMES`, in AI
+before ``human10``). The keypoint names are
+:data:`customkpt.core.presets.AIC_NAMES`, in AI
 Challenger's order, with COCO's spelling for the limb points.
 """
 from __future__ import annotations
@@ -27,25 +28,12 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from .common import (DEFAULT_BBOX_PAD, DEFAULT_MIN_MARGIN, CocoBuilder, ConversionError,
-                     ConversionResult, image_size, make_category, natural_key,
-                     read_json, skeleton_from_names)
-
-#: The 14 AI Challenger points, in the dataset's order.
-AIC_NAMES = ['right_shoulder', 'right_elbow', 'right_wrist', 'left_shoulder', 'left_elbow',
-             'left_wrist', 'right_hip', 'right_knee', 'right_ankle', 'left_hip', 'left_knee',
-             'left_ankle', 'head_top', 'neck']
-
-#: Limbs for drawing: arms and legs from the extremities inwards, the neck
-#: joining shoulders and head, and the torso sides.
-AIC_LINKS = [
-    ('right_wrist', 'right_elbow'), ('right_elbow', 'right_shoulder'),
-    ('right_shoulder', 'neck'), ('neck', 'left_shoulder'),
-    ('left_shoulder', 'left_elbow'), ('left_elbow', 'left_wrist'),
-    ('right_ankle', 'right_knee'), ('right_knee', 'right_hip'), ('right_hip', 'left_hip'),
-    ('left_hip', 'left_knee'), ('left_knee', 'left_ankle'), ('head_top', 'neck'),
-    ('right_shoulder', 'right_hip'), ('left_shoulder', 'left_hip'),
-]
+from ..core.presets import AIC_FLIP_PAIRS, AIC_NAMES, AIC_SKELETON
+from .builder import CocoBuilder, ConversionResult
+from .category import make_category
+from .common import (DEFAULT_BBOX_PAD, DEFAULT_MIN_MARGIN, ConversionError, natural_key,
+                     read_json)
+from .images import image_size
 
 #: AI Challenger visibility -> COCO visibility.
 AIC_TO_COCO_VISIBILITY = {1: 2, 2: 1, 3: 0}
@@ -121,44 +109,49 @@ def convert_aic(ann_file: str | Path, images_dir: str | Path | None = None,
                               '"annotations"); use it directly')
     if not isinstance(records, list):
         raise ConversionError(f'{ann_file}: expected a list of AI Challenger records')
-
-    skeleton, _ = skeleton_from_names(AIC_LINKS, AIC_NAMES)
-    category = make_category(category_name, AIC_NAMES, skeleton, supercategory='person',
-                             source='AI Challenger')
+    category = make_category(category_name, AIC_NAMES, AIC_SKELETON, supercategory='person',
+                             flip_pairs=AIC_FLIP_PAIRS, source='AI Challenger')
     builder = CocoBuilder(category, bbox_pad=bbox_pad, min_margin=min_margin)
     seen: dict[str, int] = {}
     derived = 0
     for pos, rec in enumerate(tqdm(records, desc='aic', unit='img', disable=not progress)):
-        where = f'{ann_file}: record {pos}'
-        if not isinstance(rec, dict) or not isinstance(rec.get('image_id'), str):
-            raise ConversionError(f'{where}: expected an object with a string "image_id"')
-        image_id = rec['image_id']
-        where += f' (image_id {image_id!r})'
-        if image_id in seen:
-            raise ConversionError(f'{where}: image also annotated by record {seen[image_id]}')
-        seen[image_id] = pos
-        kpt_ann = rec.get('keypoint_annotations')
-        box_ann = rec.get('human_annotations') or {}
-        if not isinstance(kpt_ann, dict) or not isinstance(box_ann, dict):
-            raise ConversionError(f'{where}: "keypoint_annotations" and "human_annotations" '
-                                  'must be objects keyed by human')
-        file_name = _image_file(image_id)
-        try:
-            width, height = image_size(root / file_name)
-        except ConversionError as exc:
-            raise ConversionError(f'{where}: {exc} (set --images-dir to the image '
-                                  'folder)') from None
-        img_id = builder.add_image(file_name, width, height)
-        for human in sorted(kpt_ann, key=natural_key):
-            hwhere = f'{where}, {human}'
-            kpts = _keypoints(kpt_ann[human], hwhere)
-            box = _box(box_ann.get(human), hwhere)
-            derived += box is None and bool((kpts[:, 2] > 0).any())
-            builder.add_instance(img_id, kpts, box_xyxy=box)
+        derived += _add_record(builder, rec, f'{ann_file}: record {pos}', pos, seen, root)
     if derived:
         builder.note(f'{derived} human(s) without a human_annotations box: box derived '
                      'from the points')
     return builder.finish(root, 'aic')
 
 
-__all__ = ['AIC_LINKS', 'AIC_NAMES', 'AIC_TO_COCO_VISIBILITY', 'convert_aic']
+def _add_record(builder: CocoBuilder, rec: Any, where: str, pos: int, seen: dict[str, int],
+                root: Path) -> int:
+    """Add one record's image and humans; the number of boxes derived from points."""
+    if not isinstance(rec, dict) or not isinstance(rec.get('image_id'), str):
+        raise ConversionError(f'{where}: expected an object with a string "image_id"')
+    image_id = rec['image_id']
+    where += f' (image_id {image_id!r})'
+    if image_id in seen:
+        raise ConversionError(f'{where}: image also annotated by record {seen[image_id]}')
+    seen[image_id] = pos
+    kpt_ann = rec.get('keypoint_annotations')
+    box_ann = rec.get('human_annotations') or {}
+    if not isinstance(kpt_ann, dict) or not isinstance(box_ann, dict):
+        raise ConversionError(f'{where}: "keypoint_annotations" and "human_annotations" '
+                              'must be objects keyed by human')
+    file_name = _image_file(image_id)
+    try:
+        width, height = image_size(root / file_name)
+    except ConversionError as exc:
+        raise ConversionError(f'{where}: {exc} (set --images-dir to the image '
+                              'folder)') from None
+    img_id = builder.add_image(file_name, width, height)
+    derived = 0
+    for human in sorted(kpt_ann, key=natural_key):
+        hwhere = f'{where}, {human}'
+        kpts = _keypoints(kpt_ann[human], hwhere)
+        box = _box(box_ann.get(human), hwhere)
+        derived += box is None and bool((kpts[:, 2] > 0).any())
+        builder.add_instance(img_id, kpts, box_xyxy=box)
+    return derived
+
+
+__all__ = ['AIC_TO_COCO_VISIBILITY', 'convert_aic']

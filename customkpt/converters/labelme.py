@@ -36,9 +36,11 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 from tqdm import tqdm
 
-from .common import (DEFAULT_BBOX_PAD, DEFAULT_MIN_MARGIN, CocoBuilder, ConversionError,
-                     ConversionResult, image_size, make_category, natural_key,
+from .builder import CocoBuilder, ConversionResult
+from .category import make_category
+from .common import (DEFAULT_BBOX_PAD, DEFAULT_MIN_MARGIN, ConversionError, natural_key,
                      read_json, to_posix_relpath)
+from .images import image_size
 
 
 def _number_pair(value: Any) -> tuple[float, float] | None:
@@ -150,30 +152,9 @@ def convert_labelme(src_dir: str | Path, keypoints: Sequence[str] | None = None,
     src = Path(src_dir)
     if not src.is_dir():
         raise ConversionError(f'Labelme folder not found: {src}')
-    files = _find_files(src, [Path(p) for p in exclude])
-    loaded: list[tuple[Path, dict]] = []
-    not_labelme: list[str] = []
-    for path in tqdm(files, desc='labelme: read', unit='file', disable=not progress):
-        data = _load(path)
-        if data is None:
-            not_labelme.append(path.relative_to(src).as_posix())
-        else:
-            loaded.append((path, data))
-    if not loaded:
-        raise ConversionError(f'{src}: no Labelme json files found (a Labelme file is an '
-                              'object with a "shapes" list)')
+    loaded, not_labelme = _read_files(src, [Path(p) for p in exclude], progress)
     parsed = [(path, data, *_group_shapes(path, data['shapes'])) for path, data in loaded]
-
-    if keypoints is None:
-        names = list(dict.fromkeys(
-            label for path, data, _, _ in parsed for shape in data['shapes']
-            if isinstance(shape, dict) and shape.get('shape_type') == 'point'
-            for label in [str(shape.get('label', '')).strip()]))
-        if not names:
-            raise ConversionError(f'{src}: no point shapes in any Labelme file')
-    else:
-        names = [str(n).strip() for n in keypoints]
-    index = {n: i for i, n in enumerate(names)}
+    names = _keypoint_names(src, [data for _, data in loaded], keypoints)
     category = make_category(category_name or 'object', names, source='--keypoints')
     builder = CocoBuilder(category, bbox_pad=bbox_pad, min_margin=min_margin)
     if not_labelme:
@@ -184,39 +165,78 @@ def convert_labelme(src_dir: str | Path, keypoints: Sequence[str] | None = None,
     for path, data, instances, ignored in tqdm(parsed, desc='labelme', unit='img',
                                                disable=not progress):
         ignored_shapes += ignored
-        image_path = data.get('imagePath')
-        if not isinstance(image_path, str) or not image_path.strip():
-            raise ConversionError(f'{path}: no imagePath (files with only embedded imageData '
-                                  'are not supported)')
-        img = Path(os.path.normpath(path.parent / image_path.replace('\\', '/')))
-        rel = to_posix_relpath(img, src)
-        width, height = data.get('imageWidth'), data.get('imageHeight')
-        if isinstance(width, int) and isinstance(height, int) and width > 0 and height > 0:
-            if not img.is_file():
-                missing_images.append(rel)
-        else:
-            try:
-                width, height = image_size(img)
-            except ConversionError as exc:
-                raise ConversionError(f'{path}: no imageWidth/imageHeight and {exc}') from None
-        folder = to_posix_relpath(path.parent, src)
-        img_id = builder.add_image(rel, width, height, folder=folder)
-        for gid in sorted(instances, key=lambda g: natural_key(str(g))):
-            inst = instances[gid]
-            kpts = np.zeros((len(names), 3), dtype=np.float64)
-            for label, (x, y) in inst['points'].items():
-                if label not in index:
-                    raise ConversionError(
-                        f'{path}: point label {label!r} is not a keypoint name; known: {names}')
-                kpts[index[label]] = (x, y, 2)
-            extra = {'group_id': gid} if gid is not None else {}
-            builder.add_instance(img_id, kpts, box_xyxy=inst['box'], **extra)
+        _add_file(builder, src, path, data, instances, names, missing_images)
     if ignored_shapes:
         builder.note(f'{ignored_shapes} shape(s) other than point/rectangle ignored')
     if missing_images:
         builder.note(f'{len(missing_images)} image file(s) not found (sizes taken from the '
                      f'json), e.g. {missing_images[0]}')
     return builder.finish(src, 'labelme')
+
+
+def _read_files(src: Path, exclude: Sequence[Path], progress: bool
+                ) -> tuple[list[tuple[Path, dict]], list[str]]:
+    """The Labelme files under ``src`` (path, parsed json), and the json files
+    that are not Labelme annotations (relative paths)."""
+    loaded: list[tuple[Path, dict]] = []
+    not_labelme: list[str] = []
+    for path in tqdm(_find_files(src, exclude), desc='labelme: read', unit='file',
+                     disable=not progress):
+        data = _load(path)
+        if data is None:
+            not_labelme.append(path.relative_to(src).as_posix())
+        else:
+            loaded.append((path, data))
+    if not loaded:
+        raise ConversionError(f'{src}: no Labelme json files found (a Labelme file is an '
+                              'object with a "shapes" list)')
+    return loaded, not_labelme
+
+
+def _keypoint_names(src: Path, files: Sequence[dict],
+                    keypoints: Sequence[str] | None) -> list[str]:
+    """``keypoints`` cleaned, or every point label in order of first appearance."""
+    if keypoints is not None:
+        return [str(n).strip() for n in keypoints]
+    names = list(dict.fromkeys(
+        label for data in files for shape in data['shapes']
+        if isinstance(shape, dict) and shape.get('shape_type') == 'point'
+        for label in [str(shape.get('label', '')).strip()]))
+    if not names:
+        raise ConversionError(f'{src}: no point shapes in any Labelme file')
+    return names
+
+
+def _add_file(builder: CocoBuilder, src: Path, path: Path, data: dict,
+              instances: dict[Any, dict[str, Any]], names: list[str],
+              missing_images: list[str]) -> None:
+    """Add the image of one Labelme file and its instances."""
+    image_path = data.get('imagePath')
+    if not isinstance(image_path, str) or not image_path.strip():
+        raise ConversionError(f'{path}: no imagePath (files with only embedded imageData '
+                              'are not supported)')
+    img = Path(os.path.normpath(path.parent / image_path.replace('\\', '/')))
+    rel = to_posix_relpath(img, src)
+    width, height = data.get('imageWidth'), data.get('imageHeight')
+    if isinstance(width, int) and isinstance(height, int) and width > 0 and height > 0:
+        if not img.is_file():
+            missing_images.append(rel)
+    else:
+        try:
+            width, height = image_size(img)
+        except ConversionError as exc:
+            raise ConversionError(f'{path}: no imageWidth/imageHeight and {exc}') from None
+    img_id = builder.add_image(rel, width, height, folder=to_posix_relpath(path.parent, src))
+    index = {n: i for i, n in enumerate(names)}
+    for gid in sorted(instances, key=lambda g: natural_key(str(g))):
+        kpts = np.zeros((len(names), 3), dtype=np.float64)
+        for label, (x, y) in instances[gid]['points'].items():
+            if label not in index:
+                raise ConversionError(
+                    f'{path}: point label {label!r} is not a keypoint name; known: {names}')
+            kpts[index[label]] = (x, y, 2)
+        extra = {'group_id': gid} if gid is not None else {}
+        builder.add_instance(img_id, kpts, box_xyxy=instances[gid]['box'], **extra)
 
 
 __all__ = ['convert_labelme']

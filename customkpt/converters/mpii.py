@@ -36,24 +36,11 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from .common import (DEFAULT_BBOX_PAD, DEFAULT_MIN_MARGIN, CocoBuilder, ConversionError,
-                     ConversionResult, image_size, make_category, read_json,
-                     skeleton_from_names)
-
-#: The 16 MPII joints, in the dataset's order.
-MPII_NAMES = ['r_ankle', 'r_knee', 'r_hip', 'l_hip', 'l_knee', 'l_ankle', 'pelvis', 'thorax',
-              'upper_neck', 'head_top', 'r_wrist', 'r_elbow', 'r_shoulder', 'l_shoulder',
-              'l_elbow', 'l_wrist']
-
-#: Limbs for drawing: legs up to the pelvis, the spine to the head, arms out
-#: from the thorax.
-MPII_LINKS = [
-    ('r_ankle', 'r_knee'), ('r_knee', 'r_hip'), ('r_hip', 'pelvis'), ('pelvis', 'l_hip'),
-    ('l_hip', 'l_knee'), ('l_knee', 'l_ankle'), ('pelvis', 'thorax'), ('thorax', 'upper_neck'),
-    ('upper_neck', 'head_top'), ('thorax', 'r_shoulder'), ('r_shoulder', 'r_elbow'),
-    ('r_elbow', 'r_wrist'), ('thorax', 'l_shoulder'), ('l_shoulder', 'l_elbow'),
-    ('l_elbow', 'l_wrist'),
-]
+from ..core.presets import MPII_FLIP_PAIRS, MPII_NAMES, MPII_SKELETON
+from .builder import CocoBuilder, ConversionResult
+from .category import make_category
+from .common import DEFAULT_BBOX_PAD, DEFAULT_MIN_MARGIN, ConversionError, read_json
+from .images import image_size
 
 #: MPII's scale unit: ``scale`` is the person height in units of 200 pixels.
 PIXEL_STD = 200.0
@@ -135,9 +122,8 @@ def convert_mpii(ann_file: str | Path, images_dir: str | Path | None = None,
     if not isinstance(records, list):
         raise ConversionError(f'{ann_file}: expected a list of MPII person records')
 
-    skeleton, _ = skeleton_from_names(MPII_LINKS, MPII_NAMES)
-    category = make_category(category_name, MPII_NAMES, skeleton, supercategory='person',
-                             source='MPII')
+    category = make_category(category_name, MPII_NAMES, MPII_SKELETON, supercategory='person',
+                             flip_pairs=MPII_FLIP_PAIRS, source='MPII')
     builder = CocoBuilder(category, bbox_pad=bbox_pad, min_margin=min_margin)
     image_ids: dict[str, int] = {}
     for pos, rec in enumerate(tqdm(records, desc='mpii', unit='person', disable=not progress)):
@@ -159,4 +145,4 @@ def convert_mpii(ann_file: str | Path, images_dir: str | Path | None = None,
     return builder.finish(root, 'mpii')
 
 
-__all__ = ['CENTER_SHIFT', 'MPII_LINKS', 'MPII_NAMES', 'PIXEL_STD', 'convert_mpii']
+__all__ = ['CENTER_SHIFT', 'PIXEL_STD', 'convert_mpii']

@@ -16,7 +16,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 #: Keys of training lines that are axes, not curves.
 AXIS_KEYS = ('step', 'iter', 'epoch')
@@ -207,6 +207,34 @@ def plot_curves(work_dir: str | Path, out_file: str | Path | None = None,
     from matplotlib.figure import Figure
 
     data = load_scalars(work_dir, runs=runs)
+    keys = _plot_keys(data, keys)
+    ncols = min(3, len(keys))
+    nrows = math.ceil(len(keys) / ncols)
+    fig = Figure(figsize=(5.0 * ncols, 3.4 * nrows), dpi=100)
+    FigureCanvasAgg(fig)
+    train_keys = data.train_keys()
+    for i, key in enumerate(keys):
+        ax = fig.add_subplot(nrows, ncols, i + 1)
+        if key in train_keys:
+            xs, ys = _series(data.train, key, 'iter')
+            ax.plot(xs, ys, linewidth=1.0, color='tab:blue')
+            ax.set_xlabel('iteration')
+        else:
+            _plot_metric(ax, data, key)
+        ax.set_title(key, fontsize=10)
+        ax.grid(True, alpha=0.3)
+    fig.suptitle(str(Path(work_dir)), fontsize=9)
+    fig.tight_layout()
+    out = Path(out_file) if out_file is not None else (
+        Path(work_dir) if Path(work_dir).is_dir() else Path(work_dir).parent) / 'curves.png'
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(str(out), format='png')
+    return out
+
+
+def _plot_keys(data: Scalars, keys: Sequence[str] | None) -> list[str]:
+    """The keys to plot: ``keys`` (each checked to be logged), by default
+    ``loss`` (when logged) and every validation metric."""
     train_keys, val_keys = data.train_keys(), data.val_keys()
     files = ', '.join(str(f) for f in data.files)
     if keys is None:
@@ -221,33 +249,16 @@ def plot_curves(work_dir: str | Path, out_file: str | Path | None = None,
         raise CurveKeyError(
             f'key(s) {missing} not found in {files}; training keys: {train_keys}; '
             f'validation keys: {val_keys}')
+    return keys
 
-    ncols = min(3, len(keys))
-    nrows = math.ceil(len(keys) / ncols)
-    fig = Figure(figsize=(5.0 * ncols, 3.4 * nrows), dpi=100)
-    FigureCanvasAgg(fig)
-    val_axis = 'epoch' if data.val_by_epoch else 'iteration'
-    for i, key in enumerate(keys):
-        ax = fig.add_subplot(nrows, ncols, i + 1)
-        if key in train_keys:
-            xs, ys = _series(data.train, key, 'iter')
-            ax.plot(xs, ys, linewidth=1.0, color='tab:blue')
-            ax.set_xlabel('iteration')
-        else:
-            xs, ys = _series(data.val, key, 'step')
-            ax.plot(xs, ys, marker='o', markersize=3, linewidth=1.2, color='tab:orange')
-            ax.set_xlabel(val_axis)
-            ax.margins(y=0.15)
-            if ys:
-                best = max(range(len(ys)), key=ys.__getitem__)
-                ax.annotate(f'max {ys[best]:.4g}', (xs[best], ys[best]), fontsize=7,
-                            textcoords='offset points', xytext=(0, 5), ha='center')
-        ax.set_title(key, fontsize=10)
-        ax.grid(True, alpha=0.3)
-    fig.suptitle(str(Path(work_dir)), fontsize=9)
-    fig.tight_layout()
-    out = Path(out_file) if out_file is not None else (
-        Path(work_dir) if Path(work_dir).is_dir() else Path(work_dir).parent) / 'curves.png'
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(str(out), format='png')
-    return out
+
+def _plot_metric(ax: Any, data: Scalars, key: str) -> None:
+    """A validation metric over epochs (or iterations), its maximum annotated."""
+    xs, ys = _series(data.val, key, 'step')
+    ax.plot(xs, ys, marker='o', markersize=3, linewidth=1.2, color='tab:orange')
+    ax.set_xlabel('epoch' if data.val_by_epoch else 'iteration')
+    ax.margins(y=0.15)
+    if ys:
+        best = max(range(len(ys)), key=ys.__getitem__)
+        ax.annotate(f'max {ys[best]:.4g}', (xs[best], ys[best]), fontsize=7,
+                    textcoords='offset points', xytext=(0, 5), ha='center')

@@ -14,7 +14,7 @@ from typing import Any, Mapping, Sequence
 import cv2
 import numpy as np
 
-from ..meta import KeypointMeta, _palette
+from ..meta import KeypointMeta, palette
 
 #: BGR colour of instance boxes.
 BBOX_COLOR = (0, 200, 0)
@@ -53,7 +53,7 @@ def _colours(meta: Mapping[str, Any], key: str, count: int, offset: float) -> li
     meta has none."""
     colours = meta.get(key)
     if colours is None:
-        colours = _palette(count, offset=offset)
+        colours = palette(count, offset=offset)
     colours = list(colours)
     if len(colours) != count:
         raise ValueError(f'meta {key} has {len(colours)} colours, expected {count}')
@@ -131,6 +131,26 @@ def draw_instances(img: np.ndarray,
     out = _check_image(img)
     meta = as_meta_dict(meta)
     names = list(meta.get('keypoint_names') or [])
+    kpts, vis = _instances(keypoints, visible_or_scores, names)
+    shown = (vis > score_thr) & np.isfinite(kpts).all(axis=-1)
+    radius = default_radius(out.shape) if radius is None else int(radius)
+    thickness = default_thickness(out.shape) if thickness is None else int(thickness)
+    skeleton = [tuple(int(i) for i in link) for link in (meta.get('skeleton') or [])]
+    link_colours = _colours(meta, 'skeleton_colors', len(skeleton), 0.3)
+    point_colours = _colours(meta, 'keypoint_colors', kpts.shape[1], 0.0)
+    if bboxes is not None:
+        _draw_boxes(out, bboxes, thickness)
+    _draw_links(out, kpts, shown, skeleton, link_colours, thickness)
+    if show_names and names:
+        _draw_names(out, kpts, shown, names, radius)
+    _draw_points(out, kpts, shown, point_colours, radius)
+    return out
+
+
+def _instances(keypoints: np.ndarray, visible_or_scores: np.ndarray | None,
+               names: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Checked (N, K, 2) float64 keypoints and (N, K) visibility/scores (ones
+    when ``None``)."""
     kpts = np.asarray(keypoints, dtype=np.float64)
     if kpts.ndim == 2:
         kpts = kpts[None]
@@ -140,52 +160,61 @@ def draw_instances(img: np.ndarray,
     n, k = kpts.shape[:2]
     if names and len(names) != k:
         raise ValueError(f'keypoints have K={k} points but the meta defines {len(names)} '
-                         f'({names})')
+                         f'({list(names)})')
     if visible_or_scores is None:
-        vis = np.ones((n, k), dtype=np.float64)
-    else:
-        if np.size(visible_or_scores) != n * k:
-            raise ValueError(f'visible_or_scores must be ({n}, {k}), got shape '
-                             f'{np.shape(visible_or_scores)}')
-        vis = np.asarray(visible_or_scores, dtype=np.float64).reshape(n, k)
-    shown = (vis > score_thr) & np.isfinite(kpts).all(axis=-1)
+        return kpts, np.ones((n, k), dtype=np.float64)
+    if np.size(visible_or_scores) != n * k:
+        raise ValueError(f'visible_or_scores must be ({n}, {k}), got shape '
+                         f'{np.shape(visible_or_scores)}')
+    return kpts, np.asarray(visible_or_scores, dtype=np.float64).reshape(n, k)
 
-    radius = default_radius(out.shape) if radius is None else int(radius)
-    thickness = default_thickness(out.shape) if thickness is None else int(thickness)
-    skeleton = [tuple(int(i) for i in link) for link in (meta.get('skeleton') or [])]
-    link_colours = _colours(meta, 'skeleton_colors', len(skeleton), 0.3)
-    point_colours = _colours(meta, 'keypoint_colors', k, 0.0)
 
-    if bboxes is not None:
-        boxes = np.asarray(bboxes, dtype=np.float64).reshape(-1, 4)
-        for box in boxes:
-            if np.isfinite(box).all():
-                cv2.rectangle(out, (int(round(box[0])), int(round(box[1]))),
-                              (int(round(box[2])), int(round(box[3]))), BBOX_COLOR,
-                              thickness, cv2.LINE_AA)
+def _pt(p: np.ndarray) -> tuple[int, int]:
+    """A point rounded to whole pixels."""
+    return int(round(p[0])), int(round(p[1]))
 
-    def pt(p: np.ndarray) -> tuple[int, int]:
-        return int(round(p[0])), int(round(p[1]))
 
-    for i in range(n):
-        for (a, b), colour in zip(skeleton, link_colours):
+def _draw_boxes(out: np.ndarray, bboxes: np.ndarray, thickness: int) -> None:
+    """(N, 4) xyxy boxes, in place; boxes with a non-finite corner are skipped."""
+    for box in np.asarray(bboxes, dtype=np.float64).reshape(-1, 4):
+        if np.isfinite(box).all():
+            cv2.rectangle(out, (int(round(box[0])), int(round(box[1]))),
+                          (int(round(box[2])), int(round(box[3]))), BBOX_COLOR,
+                          thickness, cv2.LINE_AA)
+
+
+def _draw_links(out: np.ndarray, kpts: np.ndarray, shown: np.ndarray,
+                skeleton: Sequence[tuple[int, ...]], colours: Sequence[tuple],
+                thickness: int) -> None:
+    """The skeleton links whose two ends are shown, in place."""
+    k = kpts.shape[1]
+    for i in range(kpts.shape[0]):
+        for (a, b), colour in zip(skeleton, colours):
             if a < k and b < k and shown[i, a] and shown[i, b]:
-                cv2.line(out, pt(kpts[i, a]), pt(kpts[i, b]), colour, thickness, cv2.LINE_AA)
-    if show_names and names:
-        scale = max(0.3, radius / 7)
-        for i in range(n):
-            for j in np.flatnonzero(shown[i]):
-                x, y = pt(kpts[i, j])
-                draw_text(out, names[j], (x + radius + 2, y - radius - 2), scale=scale)
-    for i in range(n):
+                cv2.line(out, _pt(kpts[i, a]), _pt(kpts[i, b]), colour, thickness, cv2.LINE_AA)
+
+
+def _draw_names(out: np.ndarray, kpts: np.ndarray, shown: np.ndarray, names: Sequence[str],
+                radius: int) -> None:
+    """Each shown point's name beside it, in place."""
+    scale = max(0.3, radius / 7)
+    for i in range(kpts.shape[0]):
         for j in np.flatnonzero(shown[i]):
-            centre = pt(kpts[i, j])
+            x, y = _pt(kpts[i, j])
+            draw_text(out, names[j], (x + radius + 2, y - radius - 2), scale=scale)
+
+
+def _draw_points(out: np.ndarray, kpts: np.ndarray, shown: np.ndarray,
+                 colours: Sequence[tuple], radius: int) -> None:
+    """The shown points (outlined discs with the exact colour at the centre), in place."""
+    for i in range(kpts.shape[0]):
+        for j in np.flatnonzero(shown[i]):
+            centre = _pt(kpts[i, j])
             cv2.circle(out, centre, radius + 1, OUTLINE_COLOR, -1, cv2.LINE_AA)
-            cv2.circle(out, centre, radius, point_colours[j], -1, cv2.LINE_AA)
+            cv2.circle(out, centre, radius, colours[j], -1, cv2.LINE_AA)
             # Anti-aliasing blends the rim; make sure the centre is exact.
             if 0 <= centre[1] < out.shape[0] and 0 <= centre[0] < out.shape[1]:
-                out[centre[1], centre[0]] = point_colours[j]
-    return out
+                out[centre[1], centre[0]] = colours[j]
 
 
 def heatmap_overlay(img: np.ndarray, heatmaps: np.ndarray, alpha: float = 0.5) -> np.ndarray:

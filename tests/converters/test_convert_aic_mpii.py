@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from customkpt.converters import AIC_NAMES, MPII_NAMES, ConversionError, convert_aic, convert_mpii
+from customkpt.converters import ConversionError, convert_aic, convert_mpii
+from customkpt.core.presets import AIC_NAMES, MPII_NAMES
 from customkpt.meta import KeypointMeta
 
 

@@ -1,7 +1,6 @@
 """tools/convert_dataset.py end to end, in a fresh interpreter from the repo root."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -41,10 +40,8 @@ def test_cli_mouse_project_val_every_7(mouse_project, tmp_path):
 
 def _tool_module():
     """The tool as a module, for in-process runs of its ``main``."""
-    spec = importlib.util.spec_from_file_location('convert_dataset_tool', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    from customkpt.cli import convert
+    return convert
 
 
 def test_cli_no_split_and_errors_in_process(mouse_project, tmp_path, capsys):

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from customkpt.converters import ConversionError, SplitSpec, convert_dlc, write_splits
-from customkpt.converters.common import split_image_ids
-from customkpt.converters.dlc import h5_available
+from customkpt.converters import (ConversionError, SplitSpec, convert_dlc, split_image_ids,
+                                  write_splits)
+from customkpt.converters.dlc_tables import h5_available
 
 
 def _csv_rows(project: Path) -> dict[str, list[str]]:

@@ -2,7 +2,6 @@
 left/right consistent, a smooth video, and a CLI that keeps what exists."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import subprocess
@@ -15,8 +14,8 @@ import numpy as np
 import pytest
 
 from customkpt.demo import SELF5_META, SIDE_MARGIN, make_self5_dataset, read_manifest
-from customkpt.demo.synthetic import (Figure, Palette, Pose, render_image, render_video_frame,
-                                      sample_pose)
+from customkpt.demo import (Figure, Palette, Pose, render_image, render_video_frame,
+                            sample_pose)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TOOL = REPO_ROOT / 'tools' / 'make_demo_dataset.py'
@@ -36,10 +35,8 @@ def _load(path: Path) -> Dict[str, Any]:
 
 
 def _load_tool() -> Any:
-    spec = importlib.util.spec_from_file_location('make_demo_dataset', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    from customkpt.cli import make_demo
+    return make_demo
 
 
 # ------------------------------------------------------------ determinism

@@ -10,7 +10,7 @@ Importing this package registers every transform in
 The sample keys and shapes each one reads and writes are listed in
 docs/architecture.md and in each class docstring.
 """
-from .flip import RandomFlip, check_flip_indices, flip_bbox, flip_keypoints
+from .flip import RandomFlip
 from .formatting import DEFAULT_META_KEYS, PackPoseInputs
 from .loading import LoadImage
 from .occlusion import (CoarseDropout, FixedOcclusion, GridDropout, KeypointInfoDrop,
@@ -23,8 +23,7 @@ from .topdown import (GetBBoxCenterScale, RandomBBoxTransform, RandomHalfBody, T
 __all__ = [
     'LoadImage', 'GetBBoxCenterScale', 'RandomFlip', 'RandomHalfBody', 'RandomBBoxTransform',
     'TopdownAffine', 'PhotometricDistortion', 'GenerateTarget', 'PackPoseInputs',
-    'DEFAULT_META_KEYS', 'flip_keypoints', 'flip_bbox', 'check_flip_indices', 'get_warp_matrix',
-    'apply_affine', 'fix_aspect_ratio', 'bbox_xyxy2cs'
+    'DEFAULT_META_KEYS', 'get_warp_matrix', 'apply_affine', 'fix_aspect_ratio', 'bbox_xyxy2cs'
 ]
 __all__ += [
     'KeypointInfoDrop', 'CoarseDropout', 'GridDropout', 'RandomErasing', 'RandomOccluder',

@@ -438,3 +438,11 @@ def test_fixed_occlusion_rate_does_not_grow_with_clustered_keypoints():
         out = t(crop_sample(kpts=kpts, vis=np.ones((1, 5), np.float32), id=i))
         occluded += int(out['keypoints_occluded'].sum())
     assert 0.08 < occluded / 750 < 0.3
+
+
+def test_importing_the_transforms_package_registers_every_occlusion_transform():
+    import customkpt.datasets.transforms as transforms
+    from customkpt.datasets.transforms import occlusion
+    for name in ('KeypointInfoDrop', 'CoarseDropout', 'GridDropout', 'RandomErasing',
+                 'RandomOccluder', 'FixedOcclusion', 'OcclusionWeight'):
+        assert TRANSFORMS.get(name) is getattr(occlusion, name) is getattr(transforms, name)

@@ -11,7 +11,7 @@ import pytest
 
 from customkpt.meta import KeypointMeta, KeypointMetaError, default_sigmas, derive_flip_pairs
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 COCO_FILE = REPO_ROOT / 'configs' / '_base_' / 'datasets' / 'coco.py'
 COCO_NAMES = ['nose', 'left_eye', 'right_eye', 'left_ear', 'right_ear', 'left_shoulder',
               'right_shoulder', 'left_elbow', 'right_elbow', 'left_wrist', 'right_wrist',

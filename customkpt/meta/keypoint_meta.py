@@ -1,157 +1,19 @@
-"""Keypoint definitions: names, skeleton, flip pairs, sigmas and weights.
-
-A :class:`KeypointMeta` describes one keypoint definition (5 points on a
-person, 4 on a mouse, ...). It is built once, validated once, and then the
-same information travels to transforms, model, metric and drawing as the
-plain dict returned by :meth:`KeypointMeta.to_dict`.
-
-Sources, applied in this order so that later ones win:
-
-1. the COCO category of an annotation file (``keypoints``, 1-based
-   ``skeleton`` as in COCO, optional 0-based ``flip_pairs``);
-2. an MMPose-style metainfo file (``from_file``: a Python file defining
-   ``dataset_info``), so MMPose users bring their definitions unchanged;
-3. explicit config keys (``num_joints``, ``keypoint_names``, ``flip_pairs``,
-   ``skeleton``, ``sigmas``, ``joint_weights``, ``upper_body_ids``,
-   ``lower_body_ids``, ``dataset_name``, ``flip_from_names``).
-"""
+"""The keypoint definition: :class:`KeypointMeta`."""
 from __future__ import annotations
 
-import colorsys
-import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 import numpy as np
 
-# COCO's per-keypoint OKS sigmas, by part name. Used as the default for
-# definitions that give none: a point whose name contains one of these parts
-# gets that sigma, any other point gets the COCO mean.
-COCO_SIGMAS_BY_PART = {
-    'nose': 0.026, 'eye': 0.025, 'ear': 0.035, 'shoulder': 0.079, 'elbow': 0.072,
-    'wrist': 0.062, 'hip': 0.107, 'knee': 0.087, 'ankle': 0.089,
-}
-# Further part words mapped onto the COCO part whose size they resemble.
-PART_ALIASES = {
-    'head': 'nose', 'snout': 'nose', 'face': 'nose', 'mouth': 'nose', 'chin': 'nose',
-    'neck': 'shoulder', 'hand': 'wrist', 'paw': 'wrist', 'foot': 'ankle', 'heel': 'ankle',
-    'toe': 'ankle', 'tail': 'hip', 'pelvis': 'hip', 'thorax': 'shoulder',
-}
-DEFAULT_SIGMA = 0.067  # mean of COCO's 17 sigmas
+from .errors import KeypointMetaError
+from .naming import DEFAULT_SIGMA, default_sigmas, palette
+from .sources import (check_config_keys, coco_category_fields, config_fields, index_pairs,
+                      mmpose_info_fields, read_metainfo_file)
 
-_UPPER_PARTS = ('nose', 'eye', 'ear', 'head', 'neck', 'shoulder', 'elbow', 'wrist', 'hand')
-_LOWER_PARTS = ('hip', 'knee', 'ankle', 'foot', 'heel', 'toe')
-
-CONFIG_KEYS = {
-    'from_file', 'dataset_name', 'num_joints', 'num_keypoints', 'keypoint_names',
-    'flip_pairs', 'flip_indices', 'skeleton', 'sigmas', 'joint_weights',
-    'upper_body_ids', 'lower_body_ids', 'keypoint_colors', 'skeleton_colors',
-    'flip_from_names', 'body_parts_from_names', 'classes'
-}
-
-
-class KeypointMetaError(ValueError):
-    """A keypoint definition is inconsistent or malformed."""
-
-
-def _palette(n: int, offset: float = 0.0) -> list[list[int]]:
-    """``n`` well separated RGB colours."""
-    colours = []
-    for i in range(n):
-        r, g, b = colorsys.hsv_to_rgb((offset + i * 0.618034) % 1.0, 0.8, 1.0)
-        colours.append([int(r * 255), int(g * 255), int(b * 255)])
-    return colours
-
-
-# A side word is a token: at the start, after a separator or at a case change,
-# and followed by a separator, a case change or the end. "left"/"right" are
-# also accepted glued to a lower-case word at the very start or end of a name
-# ("leftear", "earright"), as DeepLabCut projects often write them.
-_SIDE_SWAP = {'left': 'right', 'right': 'left', 'l': 'r', 'r': 'l'}
-_SEP = r'[_\-\s.]'
-_SIDE_TOKEN = re.compile(
-    rf'(?:(?<=^)|(?<={_SEP})|(?<=[a-z0-9])(?=[A-Z]))'
-    rf'(left|right|Left|Right|LEFT|RIGHT|l|r|L|R)'
-    rf'(?=$|{_SEP}|[A-Z0-9](?![A-Z]))')
-_GLUED = re.compile(r'^(left|right)(?=[a-z])|(?<=[a-z])(left|right)$')
-
-
-def _swap_case_like(word: str, template: str) -> str:
-    if template.isupper():
-        return word.upper()
-    if template[0].isupper():
-        return word.capitalize()
-    return word
-
-
-def _side_partners(name: str) -> list[str]:
-    """Every name obtained by swapping one left/right word of ``name``."""
-    out = []
-    for regex in (_SIDE_TOKEN, _GLUED):
-        for m in regex.finditer(name):
-            side = m.group(m.lastindex)
-            start, end = m.span(m.lastindex)
-            other = _swap_case_like(_SIDE_SWAP[side.lower()], side)
-            out.append(name[:start] + other + name[end:])
-    return out
-
-
-def derive_flip_pairs(names: Sequence[str]) -> list[list[int]]:
-    """Pair points whose names differ only by a left/right word.
-
-    Recognised forms: ``left_hand``/``right_hand``, ``l_hand``/``r_hand``,
-    ``LHand``/``RHand``, ``hand_L``/``hand_R``, ``leftear``/``rightear``,
-    ``front_left_paw``/``front_right_paw``.
-
-    Returns:
-        0-based ``[[a, b], ...]`` pairs, ``a < b``, sorted.
-
-    Raises:
-        KeypointMetaError: if a point would pair with two others.
-    """
-    index = {n: i for i, n in enumerate(names)}
-    partner: dict[int, int] = {}
-    for i, name in enumerate(names):
-        for candidate in _side_partners(name):
-            j = index.get(candidate)
-            if j is None or j == i:
-                continue
-            if partner.get(i, j) != j:
-                raise KeypointMetaError(
-                    f'cannot derive flip pairs: {name!r} matches both '
-                    f'{names[partner[i]]!r} and {names[j]!r}')
-            partner[i] = j
-    return sorted([i, j] for i, j in partner.items() if i < j and partner.get(j) == i)
-
-
-def default_sigmas(names: Sequence[str]) -> np.ndarray:
-    """OKS sigmas for a definition that gives none, from COCO by part name."""
-    out = []
-    for name in names:
-        low = name.lower()
-        sigma = DEFAULT_SIGMA
-        for part, value in COCO_SIGMAS_BY_PART.items():
-            if part in low:
-                sigma = value
-                break
-        else:
-            for alias, part in PART_ALIASES.items():
-                if alias in low:
-                    sigma = COCO_SIGMAS_BY_PART[part]
-                    break
-        out.append(sigma)
-    return np.asarray(out, dtype=np.float32)
-
-
-def _pairs(value: Any, what: str, source: str) -> list[list[int]]:
-    try:
-        pairs = [[int(a), int(b)] for a, b in value]
-    except (TypeError, ValueError) as exc:
-        raise KeypointMetaError(
-            f'{source}: {what} must be a list of [a, b] index pairs, got {value!r}') from exc
-    return pairs
+__all__ = ['KeypointMeta']
 
 
 @dataclass
@@ -194,8 +56,8 @@ class KeypointMeta:
     def __post_init__(self) -> None:
         self.keypoint_names = [str(n) for n in self.keypoint_names]
         k = self.num_keypoints
-        self.skeleton = _pairs(self.skeleton, 'skeleton', self.source)
-        self.flip_pairs = _pairs(self.flip_pairs, 'flip_pairs', self.source)
+        self.skeleton = index_pairs(self.skeleton, 'skeleton', self.source)
+        self.flip_pairs = index_pairs(self.flip_pairs, 'flip_pairs', self.source)
         self.upper_body_ids = [int(i) for i in self.upper_body_ids]
         self.lower_body_ids = [int(i) for i in self.lower_body_ids]
         if self.sigmas is None:
@@ -206,9 +68,9 @@ class KeypointMeta:
             self.joint_weights = np.ones(k, dtype=np.float32)
         self.joint_weights = np.asarray(self.joint_weights, dtype=np.float32).reshape(-1)
         if self.keypoint_colors is None:
-            self.keypoint_colors = _palette(k)
+            self.keypoint_colors = palette(k)
         if self.skeleton_colors is None:
-            self.skeleton_colors = _palette(len(self.skeleton), offset=0.3)
+            self.skeleton_colors = palette(len(self.skeleton), offset=0.3)
         self.validate()
 
     # ------------------------------------------------------------------ checks
@@ -328,18 +190,7 @@ class KeypointMeta:
         read as 0-based (with a warning). ``flip_pairs``, when present, is
         0-based like the config's.
         """
-        names = category.get('keypoints')
-        if not names:
-            raise KeypointMetaError(f'{source}: category has no "keypoints" list of names')
-        skeleton = _pairs(category.get('skeleton') or [], 'skeleton', source)
-        if skeleton and min(min(p) for p in skeleton) == 0:
-            warnings.warn(f'{source}: skeleton uses index 0, reading it as 0-based '
-                          '(COCO skeletons are 1-based)')
-        else:
-            skeleton = [[a - 1, b - 1] for a, b in skeleton]
-        return cls(keypoint_names=list(names), skeleton=skeleton,
-                   flip_pairs=category.get('flip_pairs') or [],
-                   dataset_name=str(category.get('name', 'custom')), source=source)
+        return cls(**coco_category_fields(category, source))
 
     @classmethod
     def from_mmpose_info(cls, info: Mapping[str, Any],
@@ -351,53 +202,33 @@ class KeypointMeta:
         ``joint_weights`` and ``sigmas``; flip pairs come from each point's
         ``swap`` name, body halves from ``type`` ('upper' / 'lower').
         """
-        kinfo = info.get('keypoint_info')
-        if not kinfo:
-            raise KeypointMetaError(f'{source}: dataset_info has no keypoint_info')
-        points = [kinfo[i] for i in sorted(kinfo, key=int)]
-        for pos, p in enumerate(points):
-            if int(p.get('id', pos)) != pos:
-                raise KeypointMetaError(
-                    f'{source}: keypoint_info ids must run 0..K-1; entry {pos} has id {p.get("id")}')
-        names = [p['name'] for p in points]
-        index = {n: i for i, n in enumerate(names)}
-        flip: set[tuple[int, int]] = set()
-        for i, p in enumerate(points):
-            swap = p.get('swap') or ''
-            if swap:
-                if swap not in index:
-                    raise KeypointMetaError(
-                        f'{source}: keypoint {p["name"]!r} swaps with unknown name {swap!r}')
-                flip.add(tuple(sorted((i, index[swap]))))
-        skeleton, skeleton_colors = [], []
-        sinfo = info.get('skeleton_info') or {}
-        for key in sorted(sinfo, key=int):
-            a, b = sinfo[key]['link']
-            for n in (a, b):
-                if n not in index:
-                    raise KeypointMetaError(f'{source}: skeleton link {key} names unknown {n!r}')
-            skeleton.append([index[a], index[b]])
-            skeleton_colors.append(list(sinfo[key].get('color', [0, 255, 0])))
-        colours = [list(p['color']) if 'color' in p else None for p in points]
-        return cls(
-            keypoint_names=names, skeleton=skeleton, flip_pairs=sorted(map(list, flip)),
-            upper_body_ids=[i for i, p in enumerate(points) if p.get('type') == 'upper'],
-            lower_body_ids=[i for i, p in enumerate(points) if p.get('type') == 'lower'],
-            sigmas=info.get('sigmas') or None, joint_weights=info.get('joint_weights') or None,
-            keypoint_colors=colours if all(c is not None for c in colours) else None,
-            skeleton_colors=skeleton_colors if skeleton else None,
-            dataset_name=str(info.get('dataset_name', 'custom')), source=source)
+        return cls(**mmpose_info_fields(info, source))
+
+    @staticmethod
+    def config_of(metainfo: Mapping[str, Any] | str | Path | None) -> Mapping[str, Any] | None:
+        """A ``metainfo`` value as config keys: a preset name (``'coco'``)
+        becomes ``{'preset': name}``, any other string or path
+        ``{'from_file': path}``; dicts and None pass through."""
+        if not isinstance(metainfo, (str, Path)):
+            return metainfo
+        from customkpt.core.presets import PRESETS
+        key = 'preset' if str(metainfo).lower() in PRESETS else 'from_file'
+        return {key: str(metainfo)}
+
+    @classmethod
+    def from_preset(cls, name: str) -> 'KeypointMeta':
+        """A built-in definition by name (``'coco'``, ``'mpii'``, ``'aic'``;
+        see :mod:`customkpt.core.presets`)."""
+        from customkpt.core.presets import PRESETS, preset_metainfo
+        if str(name).lower() not in PRESETS:
+            raise KeypointMetaError(f'unknown keypoint preset {name!r}; known: {sorted(PRESETS)}')
+        return cls.from_config(preset_metainfo(str(name).lower()), source=f'preset {name!r}')
 
     @classmethod
     def from_file(cls, path: str | Path) -> 'KeypointMeta':
         """From a metainfo file: a Python/JSON/YAML file defining
         ``dataset_info`` (MMPose style) or holding our own keys."""
-        from mmengine.config import Config
-        path = Path(path)
-        if not path.is_file():
-            raise KeypointMetaError(f'metainfo file not found: {path}')
-        cfg = Config.fromfile(str(path)).to_dict()
-        info = cfg.get('dataset_info', cfg)
+        info = read_metainfo_file(path)
         if 'keypoint_info' in info:
             return cls.from_mmpose_info(info, source=str(path))
         return cls.from_config(info, source=str(path))
@@ -414,55 +245,14 @@ class KeypointMeta:
         ids from part words (head, shoulder, ... / hip, knee, ...).
         """
         cfg = dict(cfg or {})
-        unknown = set(cfg) - CONFIG_KEYS
-        if unknown:
-            raise KeypointMetaError(
-                f'{source}: unknown metainfo keys {sorted(unknown)}; known: {sorted(CONFIG_KEYS)}')
+        check_config_keys(cfg, source)
+        if cfg.get('preset') and cfg.get('from_file'):
+            raise KeypointMetaError(f'{source}: give either preset or from_file, not both')
+        if cfg.get('preset'):
+            base = cls.from_preset(cfg['preset'])
         if cfg.get('from_file'):
             base = cls.from_file(cfg['from_file'])
-        fields: dict[str, Any] = {}
-        if base is not None:
-            fields = dict(keypoint_names=base.keypoint_names, skeleton=base.skeleton,
-                          flip_pairs=base.flip_pairs, upper_body_ids=base.upper_body_ids,
-                          lower_body_ids=base.lower_body_ids,
-                          sigmas=None if base.sigmas_defaulted else base.sigmas,
-                          joint_weights=base.joint_weights, keypoint_colors=base.keypoint_colors,
-                          skeleton_colors=base.skeleton_colors, dataset_name=base.dataset_name)
-            source = f'{source} (on top of {base.source})'
-        names_given = 'keypoint_names' in cfg
-        for key in ('keypoint_names', 'skeleton', 'flip_pairs', 'upper_body_ids',
-                    'lower_body_ids', 'sigmas', 'joint_weights', 'keypoint_colors',
-                    'skeleton_colors', 'dataset_name'):
-            if cfg.get(key) is not None:
-                fields[key] = cfg[key]
-        if names_given and base is not None and len(cfg['keypoint_names']) != base.num_keypoints:
-            # A new point list invalidates per-point data inherited from the base.
-            for key in ('sigmas', 'joint_weights', 'keypoint_colors', 'upper_body_ids',
-                        'lower_body_ids', 'skeleton', 'skeleton_colors', 'flip_pairs'):
-                if cfg.get(key) is None:
-                    fields.pop(key, None)
-        if 'skeleton' in cfg and cfg.get('skeleton_colors') is None:
-            fields.pop('skeleton_colors', None)
-
-        num = cfg.get('num_joints', cfg.get('num_keypoints'))
-        if 'keypoint_names' not in fields:
-            if num is None:
-                raise KeypointMetaError(
-                    f'{source}: no keypoint definition: give keypoint_names, num_joints, '
-                    'from_file, or an annotation file whose category lists keypoints')
-            fields['keypoint_names'] = [f'kpt_{i}' for i in range(int(num))]
-        names = fields['keypoint_names']
-        if num is not None and int(num) != len(names):
-            where = base.source if base is not None and not names_given else source
-            raise KeypointMetaError(
-                f'{source}: num_joints={num} but {where} defines {len(names)} keypoints {names}')
-        if cfg.get('flip_from_names') and not cfg.get('flip_pairs'):
-            fields['flip_pairs'] = derive_flip_pairs(names)
-        if cfg.get('body_parts_from_names'):
-            fields['upper_body_ids'] = [
-                i for i, n in enumerate(names) if any(p in n.lower() for p in _UPPER_PARTS)]
-            fields['lower_body_ids'] = [
-                i for i, n in enumerate(names) if any(p in n.lower() for p in _LOWER_PARTS)]
+        fields, source = config_fields(cfg, base, source)
         if 'flip_indices' in cfg:
             meta = cls(**fields, source=source)
             if list(cfg['flip_indices']) != meta.flip_indices:
@@ -477,9 +267,9 @@ class KeypointMeta:
                 category: Mapping[str, Any] | None = None,
                 source: str = 'metainfo') -> 'KeypointMeta':
         """The definition a dataset uses: the annotation file's category
-        (if any) overridden by the config's ``metainfo`` (a dict or a path)."""
-        if isinstance(metainfo, (str, Path)):
-            metainfo = dict(from_file=str(metainfo))
+        (if any) overridden by the config's ``metainfo`` (a dict, a preset
+        name such as ``'coco'``, or a metainfo file path)."""
+        metainfo = cls.config_of(metainfo)
         base = None
         if category is not None and category.get('keypoints'):
             base = cls.from_coco_category(category, source=source if metainfo is None
