@@ -2,8 +2,8 @@
 # keypoints, evaluated on COCO (model, schedule and metrics from
 # hrnet_w32_coco_256x192.py).
 #
-# AI Challenger's 12 limb points carry COCO's names in
-# `_base_/datasets/aic.py`, so they land on the same COCO points by name; its
+# AI Challenger's 12 limb points carry COCO's names in the built-in `aic`
+# definition (customkpt.core.presets), so they land on the same COCO points by name; its
 # `head_top` and `neck` are dropped, and COCO's five face points (nose, eyes,
 # ears) stay unannotated (weight 0) on AI Challenger samples.
 #
@@ -19,10 +19,10 @@ _base_ = ['hrnet_w32_coco_256x192.py']
 #   aic_root = 'data/aic/'; aic_ann_file = 'annotations/aic_train.json'
 #   aic_img_prefix = 'ai_challenger_keypoint_train_20170909/keypoint_train_images_20170902/'
 samples_root = '{{ fileDirname }}/../../shared/data/mmpose-samples/'
-coco_root = samples_root + 'coco/'
+coco_root = '${samples_root}coco/'
 coco_ann_file = 'test_coco.json'
 coco_img_prefix = ''
-aic_root = samples_root + 'aic/'
+aic_root = '${samples_root}aic/'
 aic_ann_file = 'test_aic.json'
 aic_img_prefix = ''
 val_ann_file = 'test_coco.json'        # evaluated on COCO with ground-truth boxes
@@ -30,31 +30,24 @@ sample_ratio = [1.0, 1.0]              # share of each source per epoch: COCO, A
 batch_size = 64                        # input size, model, schedule: see the base config
 # ----------------------------------------------------------------------------
 
-coco_metainfo = '{{ fileDirname }}/_base_/datasets/coco.py'
-aic_metainfo = '{{ fileDirname }}/_base_/datasets/aic.py'
+# Evaluation (val/test loaders, metrics) reads these knobs of the base.
+data_root = '${coco_root}'
+img_prefix = '${coco_img_prefix}'
+val_bbox_file = None
 
+coco_metainfo = 'coco'  # built-in definitions (customkpt.core.presets)
+aic_metainfo = 'aic'
 train_dataloader = dict(
-    batch_size=batch_size, num_workers=2, persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         _delete_=True,
         type='MergedKeypointDataset',
         metainfo=coco_metainfo,
         datasets=[
-            dict(type='CocoKeypointDataset', data_root=coco_root, ann_file=coco_ann_file,
-                 data_prefix=dict(img=coco_img_prefix), metainfo=coco_metainfo),
-            dict(type='CocoKeypointDataset', data_root=aic_root, ann_file=aic_ann_file,
-                 data_prefix=dict(img=aic_img_prefix), metainfo=aic_metainfo),
+            dict(type='CocoKeypointDataset', data_root='${coco_root}', ann_file='${coco_ann_file}',
+                 data_prefix=dict(img='${coco_img_prefix}'), metainfo=coco_metainfo),
+            dict(type='CocoKeypointDataset', data_root='${aic_root}', ann_file='${aic_ann_file}',
+                 data_prefix=dict(img='${aic_img_prefix}'), metainfo=aic_metainfo),
         ],
         mappings=[None, None],         # by name; or {aic_name: coco_name} / [[aic_i, coco_i]]
-        sample_ratio=sample_ratio,
-        pipeline={{_base_.train_pipeline}}))
-val_dataloader = dict(
-    dataset=dict(data_root=coco_root, ann_file=val_ann_file, data_prefix=dict(img=coco_img_prefix),
-                 bbox_file=None))
-test_dataloader = val_dataloader
-val_evaluator = [
-    dict(type='CocoKeypointMetric', ann_file=coco_root + val_ann_file),
-    dict(type='PCKAccuracy', thr=0.05, norm_item='bbox'),
-]
-test_evaluator = val_evaluator
+        sample_ratio='${sample_ratio}',
+        pipeline='${train_pipeline}'))

@@ -2,22 +2,13 @@
 # (docs/occlusion.md). Everything else - data, model, schedule, evaluation -
 # is inherited, so the two configs compare like for like:
 #   python benchmarks/bench_occlusion.py --epochs 20
-_base_ = ['hrnet_self5_cpu.py']
+_base_ = ['hrnet_self5_cpu.py', '_base_/pipelines/occlusion.py']
 
-# Occluders cut from other training crops or drawn procedurally, pasted
-# over the subject; then discs dropped around keypoints (PP-TinyPose's AID).
-# Both run on the crop, before the colour jitter, so it recolours them too.
-occlusion = [
-    dict(type='RandomOccluder', prob=0.5, source='both', num_occluders=(1, 2),
-         scale_range=(0.2, 0.5)),
-    dict(type='KeypointInfoDrop', prob=0.3, num_patch=1, offset_factor=0.05,
-         radius_range=(0.1, 0.2)),
-]
+occluder_scale = (0.2, 0.5)            # occluder size, a share of the crop
 
-# The clean twin's pipeline with `occlusion` right after the crop.
-insert_at = [t['type'] for t in _base_.train_pipeline].index('TopdownAffine') + 1
-train_pipeline = (_base_.train_pipeline[:insert_at] + occlusion
-                  + _base_.train_pipeline[insert_at:])
-# To halve the loss of the points the augmentation covered, add
+# The clean twin's pipeline with `occlusion` right after the crop. To halve
+# the loss of the points the augmentation covered, add
 # dict(type='OcclusionWeight', weight=0.5) right after GenerateTarget.
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+insert_at = [t['type'] for t in _base_.train_pipeline].index('TopdownAffine') + 1
+train_pipeline = (_base_.train_pipeline[:insert_at] + _base_.occlusion
+                  + _base_.train_pipeline[insert_at:])

@@ -19,23 +19,18 @@ frozen_stages = 1                      # -1: train all; 0: stem; 1: stem + layer
 norm_eval = False                      # True keeps every BatchNorm's statistics fixed
 backbone_lr_mult = 0.1                 # backbone learns at lr x this
 max_epochs = 60                        # from scratch: 210
+milestones = [40, 55]                  # lr x0.1 at these epochs
 lr = 2e-4                              # from scratch: 5e-4
 val_interval = 5
+warmup_factor = 0.01
+warmup_iters = 200
 # ----------------------------------------------------------------------------
 
 model = dict(
     # The head's channels are matched by these names in init_weights(), which
     # runs before the dataset is built, so the model carries the definition.
-    metainfo={{_base_.metainfo}},
-    backbone=dict(frozen_stages=frozen_stages, norm_eval=norm_eval),
-    pretrained=dict(checkpoint=pretrained_checkpoint, keypoint_map=keypoint_map))
-
-train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=val_interval)
+    metainfo='${metainfo}',
+    backbone=dict(frozen_stages='${frozen_stages}', norm_eval='${norm_eval}'),
+    pretrained=dict(checkpoint='${pretrained_checkpoint}', keypoint_map='${keypoint_map}'))
 optim_wrapper = dict(
-    optimizer=dict(type='Adam', lr=lr),
-    paramwise_cfg=dict(custom_keys={'backbone': dict(lr_mult=backbone_lr_mult)}))
-param_scheduler = [
-    dict(type='LinearLR', begin=0, end=200, start_factor=0.01, by_epoch=False),
-    dict(type='MultiStepLR', begin=0, end=max_epochs, milestones=[40, 55], gamma=0.1,
-         by_epoch=True),
-]
+    paramwise_cfg=dict(custom_keys={'backbone': dict(lr_mult='${backbone_lr_mult}')}))

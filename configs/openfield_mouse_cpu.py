@@ -5,7 +5,7 @@
 # Starting from a checkpoint trained on another definition helps even when
 # that data look nothing like the mouse: with the main job's self5 model,
 #   python tools/train.py configs/openfield_mouse_cpu.py --cfg-options \
-#       model.pretrained.checkpoint=work_dirs/main_job/train/epoch_20.pth
+#       pretrained_checkpoint=work_dirs/main_job/train/epoch_20.pth
 # (see docs/finetuning.md; the snout starts from self5's `head` channel).
 _base_ = ['openfield_mouse.py']
 
@@ -18,6 +18,4 @@ keypoint_map = dict(snout='head')      # mouse point -> checkpoint point
 model = dict(
     # The definition is needed when init_weights() copies head channels by name.
     metainfo=dict(keypoint_names=['snout', 'leftear', 'rightear', 'tailbase']),
-    backbone=dict(arch=arch),
-    head=dict(in_channels=dict(tiny=16, w18=18, w32=32, w48=48)[arch]),
-    pretrained=dict(checkpoint=pretrained_checkpoint, keypoint_map=keypoint_map))
+    pretrained=dict(checkpoint='${pretrained_checkpoint}', keypoint_map='${keypoint_map}'))

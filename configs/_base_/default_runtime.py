@@ -11,6 +11,9 @@ default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3, rule='greater'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
 )
+# Gives a model built without metainfo the dataset's keypoint definition
+# (flip table) and checks that both agree. Append to this list, don't replace it.
+custom_hooks = [dict(type='ModelMetaHook')]
 
 env_cfg = dict(
     cudnn_benchmark=False,

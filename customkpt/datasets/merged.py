@@ -145,10 +145,8 @@ class MergedKeypointDataset(BaseDataset):
             raise ValueError(f'mappings has {len(mappings)} entries for {n} datasets')
         if sample_ratio is not None and len(sample_ratio) != n:
             raise ValueError(f'sample_ratio has {len(sample_ratio)} entries for {n} datasets')
-        if isinstance(metainfo, (str, Path)):
-            self.meta = KeypointMeta.from_file(metainfo)
-        else:
-            self.meta = KeypointMeta.from_config(metainfo, source='merged benchmark metainfo')
+        self.meta = KeypointMeta.from_config(KeypointMeta.config_of(metainfo),
+                                             source='merged benchmark metainfo')
         self.dataset_cfgs = list(datasets)
         self.mappings = list(mappings) if mappings is not None else [None] * n
         self.sample_ratio = ([float(r) for r in sample_ratio] if sample_ratio is not None

@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 from mmengine.logging import print_log
 
+from ..core.presets import MPII_METAINFO
 from ..meta import KeypointMeta
 from ..registry import DATASETS
 from .base import BaseKeypointDataset
@@ -52,26 +53,6 @@ CENTER_SHIFT = 15.0
 HEAD_SIZE_FACTOR = 0.6
 #: Head segment length / (200 * scale) in MPII's annotations.
 HEAD_SEGMENT_PER_HEIGHT = 1.0 / 6.0
-
-MPII_NAMES = ['r_ankle', 'r_knee', 'r_hip', 'l_hip', 'l_knee', 'l_ankle', 'pelvis', 'thorax',
-              'upper_neck', 'head_top', 'r_wrist', 'r_elbow', 'r_shoulder', 'l_shoulder',
-              'l_elbow', 'l_wrist']
-
-#: The MPII definition, as KeypointMeta config keys (configs/_base_/datasets/
-#: mpii.py is the same definition in MMPose's metainfo-file form).
-MPII_METAINFO: dict[str, Any] = dict(
-    dataset_name='mpii',
-    keypoint_names=MPII_NAMES,
-    flip_pairs=[[0, 5], [1, 4], [2, 3], [10, 15], [11, 14], [12, 13]],
-    skeleton=[[0, 1], [1, 2], [2, 6], [6, 3], [3, 4], [4, 5], [6, 7], [7, 8], [8, 9],
-              [7, 12], [12, 11], [11, 10], [7, 13], [13, 14], [14, 15]],
-    upper_body_ids=[7, 8, 9, 10, 11, 12, 13, 14, 15],
-    lower_body_ids=[0, 1, 2, 3, 4, 5, 6],
-    sigmas=[0.089, 0.083, 0.107, 0.107, 0.083, 0.089, 0.026, 0.026, 0.026, 0.026,
-            0.062, 0.072, 0.179, 0.179, 0.072, 0.062],
-    joint_weights=[1.5, 1.2, 1.0, 1.0, 1.2, 1.5, 1.0, 1.0, 1.0, 1.0,
-                   1.5, 1.2, 1.0, 1.0, 1.2, 1.5],
-)
 
 
 def load_headboxes(path: str | Path, num_records: int) -> np.ndarray:
@@ -112,8 +93,8 @@ class MpiiDataset(BaseKeypointDataset):
             :func:`load_headboxes`); without it ``head_size`` is approximated
             from the head segment (see the module docs).
         **kwargs: :class:`BaseKeypointDataset` arguments. ``metainfo``
-            defaults to :data:`MPII_METAINFO`; a given dict overrides its
-            keys, a path replaces it.
+            defaults to :data:`customkpt.core.presets.MPII_METAINFO`; a given
+            dict overrides its keys, a path replaces it.
 
     Samples hold the COCO dataset's keys (``img_id`` is the image name's
     number, or the image's order of appearance for non-numeric names; ``id``
@@ -136,9 +117,7 @@ class MpiiDataset(BaseKeypointDataset):
 
     def _resolve_meta(self, raw: Any) -> KeypointMeta:
         base = mpii_meta()
-        cfg = self.meta_cfg
-        if isinstance(cfg, str):
-            cfg = dict(from_file=cfg)
+        cfg = KeypointMeta.config_of(self.meta_cfg)
         if not cfg:
             return base
         return KeypointMeta.from_config(cfg, base=base, source=f'metainfo of {self.ann_file}')
@@ -222,4 +201,4 @@ def mpii_meta() -> KeypointMeta:
     return KeypointMeta.from_config(MPII_METAINFO, source='MPII default')
 
 
-__all__ = ['MpiiDataset', 'MPII_METAINFO', 'load_headboxes', 'mpii_meta']
+__all__ = ['MpiiDataset', 'load_headboxes', 'mpii_meta']

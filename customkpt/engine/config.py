@@ -1,11 +1,47 @@
-"""Config adjustments shared by the train and test tools."""
+"""Reading configs: references resolved, conventions checked, run adjustments."""
 from __future__ import annotations
 
+import inspect
 import os.path as osp
 from typing import Any, Iterator
 
 import torch
 from mmengine.config import Config, ConfigDict
+
+from customkpt.codecs import build_codec
+
+from .references import expand_option_targets, resolve_references
+
+
+class ConfigConventionError(ValueError):
+    """Two parts of a config disagree on the crop convention or the input size."""
+
+
+def load_config(path: str, cfg_options: dict | None = None) -> Config:
+    """Read a config file with its ``_base_`` files, merge ``cfg_options``
+    (``--cfg-options``) and resolve its ``${...}`` references.
+
+    Every config customkpt reads goes through here, so a knob set at the top
+    of a child config or as an option (``train_size=(96, 128)``) reaches each
+    dict that refers to it. See :mod:`customkpt.engine.references`.
+    """
+    cfg = Config.fromfile(str(path))
+    merge_options(cfg, cfg_options)
+    return resolve_references(cfg)
+
+
+def merge_options(cfg: Config, cfg_options: dict | None) -> Config:
+    """Merge ``--cfg-options`` into a config whose references are not yet
+    resolved (in place; returns ``cfg``).
+
+    A key that descends through a whole-dict reference
+    (``model.head.decoder.sigma`` where the decoder is ``'${codec}'``) gets a
+    copy of the referenced dict there first, so it merges as into a dict.
+    """
+    if cfg_options:
+        expand_option_targets(cfg, cfg_options)
+        cfg.merge_from_dict(cfg_options)
+    return cfg
 
 
 def iter_dataset_cfgs(cfg: Any) -> Iterator[ConfigDict]:
@@ -35,11 +71,11 @@ def set_skip_invalid(cfg: Config) -> int:
 
 def load_run_config(path: str, cfg_options: dict | None = None, launcher: str = 'none',
                     work_dir: str | None = None) -> Config:
-    """A config as the train/test tools use it: ``--cfg-options`` merged, the
-    launcher applied, and ``work_dir`` set (default ``work_dirs/<config name>``)."""
-    cfg = Config.fromfile(path)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
+    """A config as the train/test tools use it: read by :func:`load_config`,
+    checked by :func:`check_conventions`, the launcher applied, and
+    ``work_dir`` set (default ``work_dirs/<config name>``)."""
+    cfg = load_config(path, cfg_options)
+    check_conventions(cfg)
     cfg.launcher = launcher
     apply_launcher(cfg)
     if work_dir:
@@ -84,3 +120,94 @@ def apply_launcher(cfg: Config) -> None:
         if cfg.get('model_wrapper_cfg') is None:
             cfg.model_wrapper_cfg = ConfigDict(type='MMDistributedDataParallel',
                                                device_ids=None, broadcast_buffers=False)
+
+
+def iter_pipelines(cfg: Any, path: str) -> Iterator[tuple[str, list]]:
+    """``(key path, pipeline)`` for every pipeline list inside ``cfg``."""
+    if isinstance(cfg, dict):
+        for key, value in cfg.items():
+            if key == 'pipeline' and isinstance(value, (list, tuple)):
+                yield f'{path}.{key}', value
+            else:
+                yield from iter_pipelines(value, f'{path}.{key}')
+    elif isinstance(cfg, (list, tuple)):
+        for i, value in enumerate(cfg):
+            yield from iter_pipelines(value, f'{path}[{i}]')
+
+
+def _codec_facts(cfg: dict) -> dict:
+    """What the other parts must agree with: crop convention and sizes."""
+    codec = build_codec(cfg)
+    return dict(type=type(codec).__name__, use_udp=bool(codec.use_udp),
+                input_size=tuple(codec.input_size), heatmap_size=tuple(codec.heatmap_size))
+
+
+def _convention(facts: dict) -> str:
+    return f"{facts['type']} ({'UDP' if facts['use_udp'] else 'plain'} crop)"
+
+
+def check_conventions(cfg: Config) -> None:
+    """Check that the model's codec, the crops and the training targets agree.
+
+    The codec in ``model.head.decoder`` owns the pixel convention
+    (``UDPHeatmap``: UDP, ``MSRAHeatmap``: plain) and the input size. Every
+    ``TopdownAffine`` in the train/val/test pipelines must have the same
+    ``use_udp`` and ``input_size``, and every ``GenerateTarget`` encoder the
+    same convention, input and heatmap size. The head's ``out_channels`` must
+    equal the ``num_joints`` of each dataset's metainfo dict.
+
+    Raises:
+        ConfigConventionError: naming both disagreeing settings.
+    """
+    head = (cfg.get('model') or {}).get('head') or {}
+    if not isinstance(head.get('decoder'), dict):
+        return
+    ref_path = 'model.head.decoder'
+    ref = _codec_facts(head['decoder'])
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        for path, pipeline in iter_pipelines(cfg.get(loader), loader):
+            for i, step in enumerate(pipeline):
+                kind = str(step.get('type', '')).split('.')[-1] if isinstance(step, dict) else ''
+                where = f'{path}[{i}] {kind}'
+                if kind == 'TopdownAffine':
+                    _check_affine(step, where, ref_path, ref)
+                elif kind == 'GenerateTarget' and isinstance(step.get('encoder'), dict):
+                    _check_encoder(_codec_facts(step['encoder']), where, ref_path, ref)
+        _check_num_joints(cfg, loader, head)
+
+
+def _check_affine(step: dict, where: str, ref_path: str, ref: dict) -> None:
+    use_udp = bool(step.get('use_udp', False))
+    if use_udp != ref['use_udp']:
+        raise ConfigConventionError(
+            f'{ref_path} is {_convention(ref)} but {where} has use_udp={use_udp}')
+    size = tuple(step['input_size'] if 'input_size' in step else _affine_default_size())
+    if size != ref['input_size']:
+        raise ConfigConventionError(f"{ref_path} has input_size={ref['input_size']} but "
+                                    f'{where} has input_size={size}')
+
+
+def _affine_default_size() -> tuple:
+    from customkpt.registry import TRANSFORMS
+    signature = inspect.signature(TRANSFORMS.get('TopdownAffine'))
+    return tuple(signature.parameters['input_size'].default)
+
+
+def _check_encoder(facts: dict, where: str, ref_path: str, ref: dict) -> None:
+    if facts['use_udp'] != ref['use_udp']:
+        raise ConfigConventionError(f'{ref_path} is {_convention(ref)} but {where} encodes '
+                                    f'with {_convention(facts)}')
+    for key in ('input_size', 'heatmap_size'):
+        if facts[key] != ref[key]:
+            raise ConfigConventionError(f'{ref_path} has {key}={ref[key]} but {where} '
+                                        f'encoder has {key}={facts[key]}')
+
+
+def _check_num_joints(cfg: Config, loader: str, head: dict) -> None:
+    channels = head.get('out_channels')
+    for ds in iter_dataset_cfgs(cfg.get(loader)):
+        meta = ds.get('metainfo')
+        joints = meta.get('num_joints') if isinstance(meta, dict) else None
+        if isinstance(channels, int) and isinstance(joints, int) and joints != channels:
+            raise ConfigConventionError(f'model.head.out_channels={channels} but the '
+                                        f'{loader} dataset metainfo has num_joints={joints}')

@@ -5,10 +5,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.structures import InstanceData, PixelData
 
+from customkpt.engine.config import load_config
 from customkpt.registry import KEYPOINT_CODECS, MODELS
 from customkpt.structures import PoseDataSample
 
@@ -22,7 +22,7 @@ SELF5_FROM = ['nose', 'left_wrist', 'right_wrist', 'left_ankle', 'right_ankle']
 
 def tiny_cfg(checkpoint, **backbone):
     """The fine-tune config at the CPU test size (HRNet 'tiny')."""
-    cfg = Config.fromfile(str(CONFIG))
+    cfg = load_config(str(CONFIG))
     cfg.model.backbone.arch = 'tiny'
     cfg.model.backbone.update(backbone)
     cfg.model.head.in_channels = 16
@@ -45,11 +45,11 @@ def coco_ckpt(tmp_path):
 
 
 def test_config_knobs():
-    cfg = Config.fromfile(str(CONFIG))
+    cfg = load_config(str(CONFIG))
     assert cfg.model.metainfo['keypoint_names'] == ['head', 'left_hand', 'right_hand',
                                                     'left_foot', 'right_foot']
     assert cfg.model.pretrained.keypoint_map['left_hand'] == 'left_wrist'
-    base = Config.fromfile(str(ROOT / 'configs' / 'hrnet_self5.py'))
+    base = load_config(str(ROOT / 'configs' / 'hrnet_self5.py'))
     ratio = base.optim_wrapper.optimizer.lr / cfg.optim_wrapper.optimizer.lr
     assert 2 <= ratio <= 5
     assert cfg.train_cfg.max_epochs < base.train_cfg.max_epochs

@@ -2,8 +2,8 @@
 from pathlib import Path
 
 import pytest
-from mmengine.config import Config
 
+from customkpt.engine.config import load_config
 from customkpt.registry import TRANSFORMS
 
 ROOT = Path(__file__).resolve().parents[2] / 'configs'
@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2] / 'configs'
     ('hrnet_self5_cpu.py', 'hrnet_self5_cpu_occlusion.py'),
     ('openfield_mouse.py', 'openfield_mouse_occlusion.py')])
 def test_twin_plus_occlusion(clean, occluded):
-    a, b = Config.fromfile(str(ROOT / clean)), Config.fromfile(str(ROOT / occluded))
+    a, b = load_config(str(ROOT / clean)), load_config(str(ROOT / occluded))
     base = a.train_dataloader.dataset.pipeline
     steps = b.train_dataloader.dataset.pipeline
     at = [t['type'] for t in base].index('TopdownAffine') + 1

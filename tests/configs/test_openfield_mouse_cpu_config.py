@@ -3,8 +3,8 @@ from a checkpoint of another definition (the snout from its `head`)."""
 from pathlib import Path
 
 import torch
-from mmengine.config import Config
 
+from customkpt.engine.config import load_config
 from customkpt.registry import MODELS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -13,7 +13,7 @@ SELF5 = ['head', 'left_hand', 'right_hand', 'left_foot', 'right_foot']
 
 
 def test_builds_tiny_and_starts_from_a_self5_checkpoint(tmp_path):
-    cfg = Config.fromfile(str(CONFIG))
+    cfg = load_config(str(CONFIG))
     assert cfg.model.backbone.arch == 'tiny' and cfg.model.head.in_channels == 16
     assert cfg.model.pretrained.checkpoint is None  # from scratch unless asked
     MODELS.build(cfg.model).init_weights()

@@ -7,16 +7,16 @@ import os
 
 import numpy as np
 import pytest
-from mmengine.config import Config
 
 from customkpt.datasets import CocoKeypointDataset, MergedKeypointDataset
+from customkpt.engine.config import load_config
 from customkpt.meta import KeypointMeta, KeypointMetaError
 from customkpt.registry import DATASETS
 
 from .conftest import REPO_ROOT, ann
 
-COCO_META = str(REPO_ROOT / 'configs/_base_/datasets/coco.py')
-AIC_META = str(REPO_ROOT / 'configs/_base_/datasets/aic.py')
+COCO_META = str(REPO_ROOT / 'configs/_base_/datasets/coco.py')  # MMPose-layout file
+AIC_META = 'aic'  # the built-in preset
 COCO = KeypointMeta.from_file(COCO_META)
 # AI Challenger's point order, and the COCO name each lands on.
 AIC_ORDER = ['right_shoulder', 'right_elbow', 'right_wrist', 'left_shoulder', 'left_elbow',
@@ -141,7 +141,7 @@ def test_sample_ratio_is_deterministic_under_a_seed(built):
 
 
 def test_the_coco_aic_merge_config_builds(samples):
-    cfg = Config.fromfile(str(REPO_ROOT / 'configs/coco_aic_merge.py'))
+    cfg = load_config(str(REPO_ROOT / 'configs/coco_aic_merge.py'))
     dataset_cfg = cfg.train_dataloader.dataset
     assert dataset_cfg.type == 'MergedKeypointDataset'
     assert os.path.samefile(dataset_cfg.datasets[1].data_root, samples / 'aic')

@@ -6,11 +6,11 @@ import json
 import numpy as np
 import pytest
 
-from customkpt.datasets import MPII_METAINFO, MpiiDataset
-from customkpt.meta import KeypointMeta
+from customkpt.core.presets import MPII_METAINFO
+from customkpt.datasets import MpiiDataset
 from customkpt.registry import DATASETS
 
-from .conftest import REPO_ROOT, write_image
+from .conftest import write_image
 
 UPPER_NECK, HEAD_TOP = 8, 9
 
@@ -109,15 +109,6 @@ def test_headboxes_of_the_wrong_shape_are_refused(generated):
     np.save(path.parent / 'heads.npy', np.zeros((2, 2, 2)))
     with pytest.raises(ValueError, match=r'shape \(3, 2, 2\)'):
         build(path, headboxes_file='heads.npy')
-
-
-def test_default_definition_matches_the_metainfo_file():
-    code = KeypointMeta.from_config(MPII_METAINFO).to_dict()
-    exported = KeypointMeta.from_file(REPO_ROOT / 'configs/_base_/datasets/mpii.py').to_dict()
-    for key in ('dataset_name', 'keypoint_names', 'flip_pairs', 'flip_indices', 'sigmas',
-                'joint_weights', 'upper_body_ids', 'lower_body_ids'):
-        assert code[key] == exported[key], key
-    assert sorted(map(sorted, code['skeleton'])) == sorted(map(sorted, exported['skeleton']))
 
 
 def test_metainfo_overrides_the_default_and_build_from_config(generated):

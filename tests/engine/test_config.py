@@ -1,8 +1,17 @@
-"""Config adjustments made by tools/train.py and tools/test.py."""
+"""Reading configs (references, options, the convention check) and the run
+adjustments made for the train and test commands."""
+from pathlib import Path
+
+import pytest
 import torch
 from mmengine.config import Config
 
-from customkpt.engine.config import apply_launcher, iter_dataset_cfgs, set_skip_invalid
+from customkpt.engine.config import (ConfigConventionError, apply_launcher, check_conventions,
+                                     iter_dataset_cfgs, iter_pipelines, load_config,
+                                     load_run_config, merge_options, set_skip_invalid)
+from customkpt.engine.references import resolve_references
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _cfg():
@@ -30,3 +39,85 @@ def test_launcher_without_gpu_uses_gloo():
     plain = Config(dict(launcher='none', env_cfg=dict(dist_cfg=dict(backend='nccl'))))
     apply_launcher(plain)
     assert plain.env_cfg.dist_cfg.backend == 'nccl'
+
+
+# Reading configs: references, --cfg-options and the convention check.
+SELF5 = str(ROOT / 'configs' / 'hrnet_self5.py')
+
+
+def _affines(cfg):
+    """(path, TopdownAffine step) of every pipeline of the three loaders."""
+    return [(f'{path}[{i}]', step)
+            for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')
+            for path, pipeline in iter_pipelines(cfg[loader], loader)
+            for i, step in enumerate(pipeline) if step['type'] == 'TopdownAffine']
+
+
+def test_load_config_resolves_after_the_options():
+    cfg = load_config(SELF5, {'train_size': (96, 128), 'num_joints': 3,
+                              'model.head.decoder.sigma': 3.0})
+    assert cfg.model.head.decoder == dict(type='MSRAHeatmap', input_size=(96, 128),
+                                          heatmap_size=(24, 32), sigma=3.0)
+    assert cfg.model.head.out_channels == 3 == cfg.train_dataloader.dataset.metainfo.num_joints
+    assert len(_affines(cfg)) == 3
+    assert all(step.input_size == (96, 128) for _, step in _affines(cfg))
+    assert cfg.train_pipeline[-2].encoder.sigma == 2.0   # only the decoder was set
+
+
+def test_merge_options_then_resolve_a_loaded_config():
+    raw = Config.fromfile(SELF5)
+    assert raw.model.head.out_channels == '${num_joints}'
+    cfg = resolve_references(merge_options(raw, {'arch': 'tiny', 'max_epochs': 12}))
+    assert cfg.model.backbone.arch == 'tiny' and cfg.model.head.in_channels == 16
+    assert cfg.train_cfg.max_epochs == 12 == cfg.param_scheduler[-1]['end']
+
+
+def test_the_run_config_checks_the_crop_convention():
+    with pytest.raises(ConfigConventionError,
+                       match=r'model\.head\.decoder is UDPHeatmap \(UDP crop\) but '
+                             r'train_dataloader\.dataset\.pipeline\[5\] TopdownAffine has '
+                             r'use_udp=False'):
+        load_run_config(SELF5, {'model.head.decoder.type': 'UDPHeatmap'})
+    # Changing the codec itself changes the crops with it.
+    cfg = load_run_config(SELF5, {'codec.type': 'UDPHeatmap'})
+    assert all(step.use_udp for _, step in _affines(cfg))
+    assert cfg.model.head.decoder.type == 'UDPHeatmap' == cfg.train_pipeline[-2].encoder.type
+
+
+@pytest.mark.parametrize('change, match', [
+    (lambda c: c.val_dataloader.dataset.pipeline[2].update(use_udp=True),
+     r'model\.head\.decoder is MSRAHeatmap \(plain crop\) but '
+     r'val_dataloader\.dataset\.pipeline\[2\] TopdownAffine has use_udp=True'),
+    (lambda c: c.test_dataloader.dataset.pipeline[2].update(input_size=(96, 128)),
+     r'model\.head\.decoder has input_size=\(192, 256\) but '
+     r'test_dataloader\.dataset\.pipeline\[2\] TopdownAffine has input_size=\(96, 128\)'),
+    (lambda c: c.train_dataloader.dataset.pipeline[7].encoder.update(type='UDPHeatmap'),
+     r'model\.head\.decoder is MSRAHeatmap \(plain crop\) but train_dataloader\.dataset\.'
+     r'pipeline\[7\] GenerateTarget encodes with UDPHeatmap \(UDP crop\)'),
+    (lambda c: c.train_dataloader.dataset.pipeline[7].encoder.update(heatmap_size=(24, 32)),
+     r'model\.head\.decoder has heatmap_size=\(48, 64\) but train_dataloader\.dataset\.'
+     r'pipeline\[7\] GenerateTarget encoder has heatmap_size=\(24, 32\)'),
+    (lambda c: c.model.head.update(out_channels=4),
+     r'model\.head\.out_channels=4 but the train_dataloader dataset metainfo has num_joints=5'),
+])
+def test_convention_check_names_both_settings(change, match):
+    cfg = load_config(SELF5)
+    check_conventions(cfg)
+    change(cfg)
+    with pytest.raises(ConfigConventionError, match=match):
+        check_conventions(cfg)
+
+
+def test_convention_check_reads_defaults_and_skips_configs_without_a_codec():
+    cfg = load_config(SELF5)
+    del cfg.val_dataloader.dataset.pipeline[2]['input_size']    # TopdownAffine's default
+    check_conventions(cfg)
+    check_conventions(Config(dict(optim_wrapper=dict(optimizer=dict(type='Adam')))))
+
+
+def test_a_dumped_run_config_loads_again_unchanged(tmp_path):
+    cfg = load_run_config(SELF5, {'train_size': (96, 128), 'codec.type': 'UDPHeatmap'})
+    cfg.dump(tmp_path / 'dumped.py')
+    again = load_run_config(str(tmp_path / 'dumped.py'))
+    assert again.to_dict() == cfg.to_dict()
+    assert '${' not in (tmp_path / 'dumped.py').read_text()
