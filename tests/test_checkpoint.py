@@ -1,7 +1,10 @@
 """Checkpoints load with weights_only semantics; code-running pickles are refused."""
 import json
+import logging
 import os
 import pickle
+import re
+import zipfile
 import pickletools  # noqa: F401  (documents that the crafted bytes are plain pickle)
 
 import pytest
@@ -9,13 +12,15 @@ import torch
 import torch.nn as nn
 from mmengine.evaluator import BaseMetric
 from mmengine.hooks import Hook
+from mmengine.logging import MMLogger
 from mmengine.model import BaseModel
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint
 
-import customkpt  # noqa: F401  (installs the safe loader)
-from customkpt.checkpoint import UnsafeCheckpointError, safe_load
+import customkpt.registry  # noqa: F401  (installs the safe loader)
+from customkpt.checkpoint import (CheckpointReadError, UnsafeCheckpointError, checkpoint_meta,
+                                  read_safetensors, safe_load)
 
 
 class _Line(BaseModel):
@@ -155,3 +160,174 @@ def test_init_model_reads_a_published_safetensors(tmp_path):
     assert loaded.dataset_meta['keypoint_names'] == ['p', 'q', 'r', 's', 't']
     for key, value in model.state_dict().items():
         assert torch.equal(value, loaded.state_dict()[key]), key
+
+
+# ------------------------------------------------------------ broken files
+def _torch_file(path, obj=None, **kwargs):
+    torch.save({'state_dict': {'w': torch.arange(100.0)}} if obj is None else obj, path,
+               **kwargs)
+    return path.read_bytes()
+
+
+def _huge_storage_zip(tmp_path):
+    """A valid torch zip whose pickle declares a storage of 10**12 floats
+    while the archive holds 100."""
+    small = tmp_path / 'small.pth'
+    _torch_file(small, {'w': torch.zeros(100)})
+    src = zipfile.ZipFile(small)
+    path = tmp_path / 'huge.pth'
+    with zipfile.ZipFile(path, 'w', zipfile.ZIP_STORED) as out:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename.endswith('data.pkl'):
+                # The storage key's numel (BININT1 100 after the 'cpu' location)
+                # becomes LONG1 10**12.
+                old = b'X\x03\x00\x00\x00cpuq\x06K\x64'
+                assert old in data
+                huge = b'\x8a\x06' + (10 ** 12).to_bytes(6, 'little')
+                data = data.replace(old, old[:-2] + huge)
+            out.writestr(info.filename, data)
+    return path
+
+
+def _broken(kind, tmp_path):
+    good = _torch_file(tmp_path / 'good.pth')
+    path = tmp_path / f'{kind}.pth'
+    if kind == 'truncated':
+        path.write_bytes(good[:len(good) // 2])
+    elif kind == 'tail_cut':
+        path.write_bytes(good[:-30])
+    elif kind == 'empty':
+        path.write_bytes(b'')
+    elif kind == 'text':
+        path.write_text('hello, this is not a checkpoint\n')
+    elif kind == 'legacy_truncated':
+        legacy = _torch_file(tmp_path / 'legacy.pth', _use_new_zipfile_serialization=False)
+        path.write_bytes(legacy[:-10])
+    elif kind == 'huge_storage':
+        path = _huge_storage_zip(tmp_path)
+    return path
+
+
+@pytest.mark.parametrize('kind, reason', [
+    ('truncated', 'central directory'), ('tail_cut', 'central directory'),
+    ('empty', 'empty'), ('text', 'neither a zip archive nor a pickle'),
+    ('legacy_truncated', 'cut short'), ('huge_storage', 'declares more data')])
+def test_broken_checkpoint_raises_one_clear_error(tmp_path, kind, reason):
+    path = _broken(kind, tmp_path)
+    with pytest.raises(CheckpointReadError, match=reason) as info:
+        safe_load(path)
+    assert str(path) in str(info.value)
+    assert 'truncated, corrupted or not a torch checkpoint' in str(info.value)
+    assert not isinstance(info.value, UnsafeCheckpointError)
+    # mmengine's loading (load_from, --resume, init_model) raises the same.
+    with pytest.raises(CheckpointReadError, match=re.escape(str(path))):
+        _load_checkpoint(str(path))
+
+
+def _safetensors_bytes():
+    pytest.importorskip('safetensors')
+    from safetensors.torch import save
+    return save({'w': torch.arange(4.0)})
+
+
+@pytest.mark.parametrize('kind', ['header_too_long', 'bad_json', 'too_small', 'cut_data'])
+def test_malformed_safetensors_raises_one_clear_error(tmp_path, kind):
+    good = _safetensors_bytes()
+    body = {'header_too_long': (10 ** 9).to_bytes(8, 'little') + b'{}',
+            'bad_json': (7).to_bytes(8, 'little') + b'{nope: ',
+            'too_small': b'abc',
+            'cut_data': good[:-5]}[kind]
+    path = tmp_path / 'm.safetensors'
+    path.write_bytes(body)
+    with pytest.raises(CheckpointReadError, match=r'm\.safetensors.*not a safetensors file'):
+        read_safetensors(path)
+    with pytest.raises(CheckpointReadError, match=r'm\.safetensors'):
+        _load_checkpoint(str(path))
+
+
+def test_safetensors_with_malformed_meta_names_the_file(tmp_path):
+    pytest.importorskip('safetensors')
+    from safetensors.torch import save_file
+
+    from customkpt.checkpoint import SAFETENSORS_META_KEY
+    path = tmp_path / 'm.safetensors'
+    save_file({'w': torch.zeros(2)}, str(path), metadata={SAFETENSORS_META_KEY: '{not json'})
+    with pytest.raises(CheckpointReadError, match=r'm\.safetensors.*not valid JSON'):
+        read_safetensors(path)
+
+
+def test_unreadable_file_does_not_hide_a_refused_global(tmp_path):
+    # A code-running pickle stays an UnsafeCheckpointError, not a read error.
+    path = tmp_path / 'evil.pth'
+    torch.save({'x': _RunsCode(tmp_path / 'pwned')}, path)
+    with pytest.raises(UnsafeCheckpointError):
+        safe_load(path)
+    assert not (tmp_path / 'pwned').exists()
+
+
+# ------------------------------------------------------- meta is only data
+def _metainfo_script(tmp_path):
+    """A metainfo .py that leaves a marker file when it is executed."""
+    marker = tmp_path / 'executed'
+    script = tmp_path / 'evil_meta.py'
+    script.write_text(f'open({str(marker)!r}, "w").close()\n'
+                      "keypoint_names = ['a', 'b']\n")
+    return script, marker
+
+
+class _Collect(logging.Handler):
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+def test_checkpoint_meta_drops_file_references(tmp_path):
+    from customkpt.meta import KeypointMeta
+    script, marker = _metainfo_script(tmp_path)
+    dataset_meta = dict(keypoint_names=['p', 'q'], from_file=str(script),
+                        ann_file=str(tmp_path / 'a.json'), img_root='/data', sigmas=[0.1, 0.2])
+    ckpt = {'state_dict': {}, 'meta': {'dataset_meta': dataset_meta}}
+
+    # What the guard prevents: resolving the raw meta runs the named file.
+    KeypointMeta.resolve(dict(keypoint_names=['p', 'q'], from_file=str(script)))
+    assert marker.exists()
+    marker.unlink()
+
+    logger, handler = MMLogger.get_current_instance(), _Collect()
+    logger.addHandler(handler)
+    try:
+        meta = checkpoint_meta(ckpt, str(tmp_path / 'ckpt.pth'))
+    finally:
+        logger.removeHandler(handler)
+    assert meta == dict(keypoint_names=['p', 'q'], sigmas=[0.1, 0.2])
+    assert any(str(tmp_path / 'ckpt.pth') in m and 'from_file' in m and 'ann_file' in m
+               and 'img_root' in m for m in handler.messages), handler.messages
+    assert KeypointMeta.resolve(meta).keypoint_names == ['p', 'q']
+    assert not marker.exists()
+    meta['sigmas'].append(1.0)  # a copy, not the checkpoint's own lists
+    assert dataset_meta['sigmas'] == [0.1, 0.2]
+
+
+def test_checkpoint_meta_of_a_loaded_file_never_runs_its_reference(tmp_path):
+    from customkpt.meta import KeypointMeta
+    script, marker = _metainfo_script(tmp_path)
+    path = tmp_path / 'c.pth'
+    torch.save({'state_dict': {'w': torch.zeros(1)},
+                'meta': {'dataset_meta': {'from_file': str(script)}}}, path)
+    meta = checkpoint_meta(_load_checkpoint(str(path)), str(path))
+    assert meta == {}
+    with pytest.raises(Exception, match='no keypoint definition'):
+        KeypointMeta.resolve(meta, source=str(path))
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize('ckpt', [
+    {'state_dict': {}}, {'meta': None}, {'meta': {'epoch': 3}}, [1, 2],
+    {'meta': {'dataset_meta': '/some/metainfo.py'}}])
+def test_checkpoint_meta_without_a_dict_is_empty(ckpt):
+    assert checkpoint_meta(ckpt, 'x.pth') == {}

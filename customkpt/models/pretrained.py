@@ -25,7 +25,6 @@ Everything that happened is collected in a :class:`TransferReport`, whose
 """
 from __future__ import annotations
 
-import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +34,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from customkpt.checkpoint import read_safetensors, safe_load
+from customkpt.checkpoint import checkpoint_meta, read_safetensors, safe_load
+from customkpt.checkpoint_remote import cached_download
 
 __all__ = ['TransferReport', 'load_pretrained', 'read_checkpoint', 'read_safetensors',
            'detect_layout', 'HEAD_FINAL_LAYER']
@@ -117,19 +117,19 @@ def _is_url(path: str) -> bool:
     return '://' in path and not path.startswith('file://')
 
 
-def _local_copy(url: str) -> Path:
-    """Download ``url`` once into torch's hub cache and return the file."""
-    from mmengine import fileio
-    cache = Path(torch.hub.get_dir()) / 'checkpoints'
-    name = os.path.basename(url.split('?')[0]) or 'checkpoint.pth'
-    target = cache / name
-    if not target.is_file():
-        cache.mkdir(parents=True, exist_ok=True)
-        data = fileio.get(url)
-        tmp = target.with_suffix(target.suffix + '.part')
-        tmp.write_bytes(data)
-        tmp.replace(target)
-    return target
+def _read_any(source: str, name: str) -> Any:
+    """The raw checkpoint object of a local path or URL, with ``weights_only``
+    rules: http(s) through the download cache, other schemes through
+    mmengine's loaders (which :mod:`customkpt.checkpoint_remote` makes safe)."""
+    if _is_url(source) and not source.startswith(('http://', 'https://')):
+        from mmengine.runner.checkpoint import CheckpointLoader
+        from customkpt.checkpoint import install_mmengine_loader
+        install_mmengine_loader()
+        return CheckpointLoader.load_checkpoint(source, map_location='cpu')
+    path = cached_download(source) if _is_url(source) else Path(source)
+    if path.suffix == '.safetensors':
+        return read_safetensors(path, source=name)
+    return safe_load(path, source=name)
 
 
 def read_checkpoint(checkpoint: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
@@ -152,14 +152,12 @@ def read_checkpoint(checkpoint: str | Path) -> tuple[dict[str, torch.Tensor], di
     source = str(checkpoint)
     if source.startswith('file://'):
         source = source[len('file://'):]
-    path = _local_copy(source) if _is_url(source) else Path(source)
-    if path.suffix == '.safetensors':
-        ckpt = read_safetensors(path)
-    else:
-        ckpt = safe_load(path)
+    ckpt = _read_any(source, str(checkpoint))
     if not isinstance(ckpt, Mapping):
         raise ValueError(f'{checkpoint}: expected a dict of weights, got {type(ckpt).__name__}')
-    meta = ckpt.get('meta') if isinstance(ckpt.get('meta'), Mapping) else {}
+    meta = dict(ckpt.get('meta')) if isinstance(ckpt.get('meta'), Mapping) else {}
+    if 'dataset_meta' in meta:  # data only: never a file named inside the checkpoint
+        meta['dataset_meta'] = checkpoint_meta(ckpt, str(checkpoint))
     if isinstance(ckpt.get('state_dict'), Mapping):
         raw = ckpt['state_dict']
     elif isinstance(ckpt.get('model'), Mapping):
