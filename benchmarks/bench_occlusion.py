@@ -30,14 +30,12 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+from mmengine.config import Config, DictAction
+
+from customkpt.engine.config import load_config
+
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, ROOT)
-
-import numpy as np  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
-
-import customkpt  # noqa: E402,F401
-
 #: Metrics shown in the table, in this order, when the evaluators report them.
 SHOWN = ('coco/AP', 'PCK', 'PCKh', 'EPE')
 CONDITIONS = ('clean', 'occluded')
@@ -177,9 +175,8 @@ def main(argv: list[str] | None = None) -> int:
         tag = 'clean' if name.startswith('clean') else 'occlusion'
         run_dir = root / tag
         run_dir.mkdir(exist_ok=True)
-        cfg = Config.fromfile(osp.join(ROOT, path) if not osp.isabs(path) else path)
-        if args.cfg_options:
-            cfg.merge_from_dict(args.cfg_options)
+        cfg = load_config(osp.join(ROOT, path) if not osp.isabs(path) else path,
+                          args.cfg_options)
         set_budget(cfg, args.epochs, args.seed)
         train_cfg = run_dir / 'train_config.py'
         cfg.dump(str(train_cfg))

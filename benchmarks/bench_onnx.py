@@ -17,7 +17,6 @@ ones, in ms per batch and per image, and the ratio torch / onnxruntime
 from __future__ import annotations
 
 import argparse
-import os.path as osp
 import platform
 import statistics
 import sys
@@ -26,14 +25,12 @@ import time
 from pathlib import Path
 from typing import Callable
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+import numpy as np
+import onnxruntime as ort
+import torch
 
-import numpy as np  # noqa: E402
-import onnxruntime as ort  # noqa: E402
-import torch  # noqa: E402
-
-from customkpt.apis import init_model  # noqa: E402
-from customkpt.deploy.export import export_onnx  # noqa: E402
+from customkpt.apis import init_model
+from customkpt.deploy.export import export_onnx
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = dict(w32=ROOT / 'configs' / 'hrnet_self5.py', tiny=ROOT / 'configs' / 'hrnet_self5_cpu.py')

@@ -15,22 +15,18 @@ from __future__ import annotations
 import argparse
 import copy
 import os
-import os.path as osp
 import platform
-import sys
 import time
 from collections import defaultdict
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+import cv2
+import numpy as np
+import torch
+from mmengine.config import Config
+from mmengine.registry import DefaultScope
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from mmengine.config import Config  # noqa: E402
-from mmengine.registry import DefaultScope  # noqa: E402
-
-import customkpt  # noqa: E402,F401
-from customkpt.registry import DATASETS, TRANSFORMS  # noqa: E402
+from customkpt.engine.config import load_config
+from customkpt.registry import DATASETS, TRANSFORMS
 
 
 def build_dataset(cfg: Config, cache: str | None):
@@ -74,10 +70,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = p.parse_args(argv)
     cv2.setNumThreads(1)
     torch.set_num_threads(1)
-    cfg = Config.fromfile(args.config)
-    for opt in args.cfg_options:
-        key, value = opt.split('=', 1)
-        cfg.merge_from_dict({key: value})
+    cfg = load_config(args.config, dict(opt.split('=', 1) for opt in args.cfg_options))
     rows = {}
     for cache in (None, 'memory'):
         dataset, transforms = build_dataset(cfg, cache)

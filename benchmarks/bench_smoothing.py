@@ -27,16 +27,13 @@ from __future__ import annotations
 import argparse
 import json
 import os.path as osp
-import sys
 import tempfile
 import time
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from customkpt.demo.synthetic import make_self5_dataset  # noqa: E402
-from customkpt.smoothing import KeypointSmoother  # noqa: E402
+from customkpt.demo import make_self5_dataset
+from customkpt.smoothing import KeypointSmoother
 
 GT_FILE = osp.join('video', 'self5_video_gt.json')
 

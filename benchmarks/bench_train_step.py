@@ -13,18 +13,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import os.path as osp
 import platform
 import statistics
-import sys
 import time
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+import torch
 
-import torch  # noqa: E402
-
-import customkpt  # noqa: E402,F401
-from customkpt.registry import MODELS  # noqa: E402
+from customkpt.registry import MODELS
 
 WIDTHS = dict(tiny=16, w18=18, w32=32, w48=48)
 

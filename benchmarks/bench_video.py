@@ -1,8 +1,8 @@
 """End-to-end video inference speed, stage by stage, and keypoint jitter.
 
-Runs the demo_video pipeline (frame decoding -> boxes -> model -> tracking
--> smoothing -> drawing -> writing mp4 / JSON / CSV) on a video and times
-each stage separately. Without ``--checkpoint`` the config's model runs
+Runs the video pipeline (:func:`customkpt.apis.run_video`: frame decoding
+-> boxes -> model -> tracking -> smoothing -> drawing -> writing mp4 / JSON /
+CSV) on a video and times each stage separately. Without ``--checkpoint`` the config's model runs
 with random initial weights (speed is the same; the keypoints are
 meaningless). Jitter is the mean absolute frame-to-frame acceleration
 ``|p[t+1] - 2 p[t] + p[t-1]|`` (pixels / frame^2) of each keypoint over
@@ -29,14 +29,12 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO_ROOT))
+import numpy as np
 
-import numpy as np  # noqa: E402
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 DEFAULT_VIDEO = REPO_ROOT.parent / 'shared' / 'data' / 'openfield-mouse' / 'videos' / \
     'm3v1mp4.mp4'
-STAGES = ('decode', 'boxes', 'model', 'tracking', 'smoothing', 'drawing', 'writing')
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -50,11 +48,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument('--onnx', help='run this exported model with onnxruntime instead')
     p.add_argument('--device', default='cpu')
     p.add_argument('--batch-size', type=int, default=None)
-    p.add_argument('--boxes', default='full', help='as tools/demo_video.py --boxes')
+    p.add_argument('--boxes', default='full', help='as customkpt video --boxes')
     p.add_argument('--track-padding', type=float, default=1.25,
-                   help='as tools/demo_video.py --track-padding')
+                   help='as customkpt video --track-padding')
     p.add_argument('--track-min-size', type=float, default=16.0,
-                   help='as tools/demo_video.py --track-min-size')
+                   help='as customkpt video --track-min-size')
     p.add_argument('--tracker', default='oks', choices=('oks', 'iou', 'none'))
     p.add_argument('--smooth', default='oneeuro', choices=('none', 'oneeuro', 'ema'))
     p.add_argument('--min-cutoff', type=float, default=1.0)
@@ -85,6 +83,31 @@ def jitter(tracks: dict[int, dict[int, np.ndarray]]) -> tuple[float, int]:
     return (total / count if count else float('nan')), count
 
 
+def _video_args(args: argparse.Namespace) -> argparse.Namespace:
+    """The ``customkpt video`` arguments of the benchmark's options."""
+    from customkpt.cli import video
+    return video.parse_args(
+        [args.video] + (['--onnx', args.onnx] if args.onnx else ['--config', args.config])
+        + (['--checkpoint', args.checkpoint] if args.checkpoint and not args.onnx else [])
+        + ['--device', args.device, '--boxes', args.boxes, '--tracker', args.tracker,
+           '--smooth', args.smooth, '--min-cutoff', str(args.min_cutoff), '--beta',
+           str(args.beta), '--d-cutoff', str(args.d_cutoff), '--alpha', str(args.alpha),
+           '--kpt-thr', str(args.kpt_thr), '--track-padding', str(args.track_padding),
+           '--track-min-size', str(args.track_min_size)]
+        + (['--batch-size', str(args.batch_size)] if args.batch_size else []))
+
+
+def _tracks(results: list[dict]) -> tuple[dict, dict]:
+    """Raw and smoothed keypoints per track id and frame."""
+    raw: dict[int, dict[int, np.ndarray]] = defaultdict(dict)
+    smooth: dict[int, dict[int, np.ndarray]] = defaultdict(dict)
+    for result in results:
+        for inst in result['instances']:
+            raw[inst['track_id']][result['frame_idx']] = np.asarray(inst['keypoints_raw'], float)
+            smooth[inst['track_id']][result['frame_idx']] = np.asarray(inst['keypoints'], float)
+    return raw, smooth
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if not osp.isfile(args.video):
@@ -98,76 +121,28 @@ def main(argv: list[str] | None = None) -> int:
     cv2.setNumThreads(args.threads)
     os.environ.setdefault('OMP_NUM_THREADS', str(args.threads))
 
-    from customkpt.apis import (DlcCsvWriter, PoseJsonWriter, PoseVideoWriter,
-                                VideoPoseEstimator, open_source)
-    sys.path.insert(0, str(REPO_ROOT / 'tools'))
-    import demo_video
-
-    tool_args = demo_video.parse_args(
-        [args.video] + (['--onnx', args.onnx] if args.onnx else ['--config', args.config])
-        + (['--checkpoint', args.checkpoint] if args.checkpoint and not args.onnx else [])
-        + ['--device', args.device, '--boxes', args.boxes, '--tracker', args.tracker,
-           '--smooth', args.smooth, '--min-cutoff', str(args.min_cutoff), '--beta',
-           str(args.beta), '--d-cutoff', str(args.d_cutoff), '--alpha', str(args.alpha),
-           '--kpt-thr', str(args.kpt_thr), '--track-padding', str(args.track_padding),
-           '--track-min-size', str(args.track_min_size)]
-        + (['--batch-size', str(args.batch_size)] if args.batch_size else []))
-    predictor = demo_video.build_predictor(tool_args)
-    estimator = VideoPoseEstimator(predictor, demo_video.box_config(tool_args),
-                                   tracker=demo_video.tracker_config(tool_args),
-                                   smoother=demo_video.smoother_config(tool_args),
-                                   score_thr=args.kpt_thr)
+    from customkpt.apis import VideoOutputs, open_source, run_video
+    from customkpt.cli.video import build_estimator
+    estimator = build_estimator(_video_args(args))
     source = open_source(args.video, max_frames=args.max_frames)
-    meta = predictor.meta
-    names = list(meta.get('keypoint_names') or [])
-
-    times: dict[str, float] = defaultdict(float)
-    raw_tracks: dict[int, dict[int, np.ndarray]] = defaultdict(dict)
-    smooth_tracks: dict[int, dict[int, np.ndarray]] = defaultdict(dict)
-    frames = 0
+    # One warm-up frame (first model call builds buffers), not timed.
+    for idx, stamp, frame in open_source(args.video, max_frames=1):
+        estimator.process(frame, idx, stamp)
     with tempfile.TemporaryDirectory() as tmp:
-        stem = Path(tmp) / 'bench_pose'
-        video_writer = PoseVideoWriter(stem.with_suffix('.mp4'), meta, fps=source.fps,
-                                       score_thr=args.kpt_thr)
-        json_writer = PoseJsonWriter(stem.with_suffix('.json'), dict(source=args.video))
-        csv_writer = DlcCsvWriter(stem.with_suffix('.csv'), names)
-        # One warm-up frame (first model call builds buffers), not timed.
-        for idx, stamp, frame in open_source(args.video, max_frames=1):
-            estimator.process(frame, idx, stamp)
-        estimator.reset()
+        outputs = VideoOutputs.open(tmp, source, estimator.meta, dict(source=args.video),
+                                    score_thr=args.kpt_thr)
         start = time.perf_counter()
-        iterator = iter(source)
-        while True:
-            t0 = time.perf_counter()
-            try:
-                idx, stamp, frame = next(iterator)
-            except StopIteration:
-                break
-            t1 = time.perf_counter()
-            result = estimator.process(frame, idx, stamp)
-            t2 = time.perf_counter()
-            drawn = video_writer.draw(frame, result)
-            t3 = time.perf_counter()
-            video_writer.write(drawn)
-            json_writer.add(result)
-            csv_writer.add(result)
-            t4 = time.perf_counter()
-            times['decode'] += t1 - t0
-            times['drawing'] += t3 - t2
-            times['writing'] += t4 - t3
-            for inst in result['instances']:
-                raw_tracks[inst['track_id']][idx] = np.asarray(inst['keypoints_raw'], float)
-                smooth_tracks[inst['track_id']][idx] = np.asarray(inst['keypoints'], float)
-            frames += 1
-        t0 = time.perf_counter()
-        video_writer.close()
-        json_writer.close(source.skipped_frames)
-        csv_writer.close()
-        times['writing'] += time.perf_counter() - t0
+        summary = run_video(source, estimator, outputs, progress=False, keep_results=True)
         total = time.perf_counter() - start
-    for stage in ('boxes', 'model', 'tracking', 'smoothing'):
-        times[stage] = estimator.timings[stage]
+    _report(args, source, summary, total)
+    return 0
 
+
+def _report(args: argparse.Namespace, source, summary, total: float) -> None:
+    """Print the numbers (and write them to ``--json``)."""
+    from customkpt.apis.pipeline import STAGES
+    times, frames = summary.timings, summary.frames
+    raw_tracks, smooth_tracks = _tracks(summary.results)
     backend = 'onnxruntime' if args.onnx else f'torch ({args.device})'
     weights = args.onnx or args.checkpoint or 'random initial weights'
     print(f'video: {args.video} ({source.size[0]}x{source.size[1]}, {source.fps:g} fps)'
@@ -193,7 +168,6 @@ def main(argv: list[str] | None = None) -> int:
             video=args.video, backend=backend, weights=weights, frames=frames,
             total_s=total, fps=frames / total, stages_s=dict(times),
             jitter_raw=raw_j, jitter_smoothed=smooth_j, tracks=len(raw_tracks)), indent=1))
-    return 0
 
 
 if __name__ == '__main__':

@@ -8,6 +8,12 @@ through ``custom_imports=dict(imports=['customkpt'])``).
 
 ``locations`` lists the modules that register into each registry, so a
 registry imports them lazily the first time a class is built from it.
+
+Importing this module also allow-lists the data-only types of mmengine
+checkpoints and routes mmengine's local checkpoint loading through
+:func:`customkpt.checkpoint.load_local` (weights-only unpickling): every
+mmengine build in the ``customkpt`` scope imports it first, so ``load_from``,
+``--resume`` and ``Runner.load_checkpoint`` are covered.
 """
 from mmengine.registry import DATA_SAMPLERS as MMENGINE_DATA_SAMPLERS
 from mmengine.registry import DATASETS as MMENGINE_DATASETS
@@ -29,6 +35,8 @@ from mmengine.registry import VISBACKENDS as MMENGINE_VISBACKENDS
 from mmengine.registry import VISUALIZERS as MMENGINE_VISUALIZERS
 from mmengine.registry import WEIGHT_INITIALIZERS as MMENGINE_WEIGHT_INITIALIZERS
 from mmengine.registry import Registry
+
+from .checkpoint import install_mmengine_loader, register_safe_globals
 
 SCOPE = 'customkpt'
 
@@ -66,7 +74,8 @@ VISUALIZERS = _child('visualizer', MMENGINE_VISUALIZERS, 'customkpt.visualizatio
 VISBACKENDS = _child('vis backend', MMENGINE_VISBACKENDS)
 
 # Keypoint codecs (heatmap encoders/decoders) have no mmengine counterpart.
-KEYPOINT_CODECS = Registry('keypoint codec', scope=SCOPE, locations=['customkpt.codecs'])
+KEYPOINT_CODECS = Registry('keypoint codec', scope=SCOPE,
+                           locations=['customkpt.codecs.registration'])
 
 # Video inference: temporal keypoint filters and where boxes come from.
 KEYPOINT_FILTERS = Registry('keypoint filter', scope=SCOPE, locations=['customkpt.smoothing'])
@@ -79,3 +88,6 @@ __all__ = [
     'METRICS', 'EVALUATOR', 'VISUALIZERS', 'VISBACKENDS', 'KEYPOINT_CODECS', 'KEYPOINT_FILTERS',
     'BOX_PROVIDERS'
 ]
+
+register_safe_globals()
+install_mmengine_loader()

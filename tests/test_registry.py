@@ -57,3 +57,39 @@ def test_other_mmengine_project_builds_customkpt_dataset(tmp_path):
                          check=False)
     assert out.returncode == 0, out.stderr[-3000:]
     assert 'customkpt.datasets.coco CocoKeypointDataset 1 3' in out.stdout
+
+
+def test_customkpt_scope_builds_lazily_and_loads_checkpoints_safely(tmp_path):
+    """With default_scope 'customkpt' and nothing imported but mmengine,
+    a build imports customkpt.registry (installing the safe checkpoint
+    loader) and the registering modules; a code-running pickle is then
+    refused by mmengine's own load_checkpoint."""
+    script = textwrap.dedent(f"""
+        import os, sys, torch
+        from mmengine.registry import MODELS, init_default_scope
+        from mmengine.runner.checkpoint import _load_checkpoint
+        assert 'customkpt' not in sys.modules
+        init_default_scope('customkpt')
+        model = MODELS.build(dict(type='TopdownEstimator',
+                                  backbone=dict(type='HRNet', arch='tiny'),
+                                  head=dict(type='HeatmapHead', in_channels=16,
+                                            out_channels=3)))
+        print(type(model).__module__, 'customkpt.models' in sys.modules)
+
+        class RunsCode:
+            def __reduce__(self):
+                return (os.system, ('true',))
+
+        path = {str(tmp_path / 'evil.pth')!r}
+        torch.save(dict(x=RunsCode()), path)
+        try:
+            _load_checkpoint(path)
+        except Exception as exc:
+            print(type(exc).__name__)
+    """)
+    out = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True,
+                         check=False, timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]
+    lines = out.stdout.split()  # mmengine logs the loader it uses in between
+    assert lines[:2] == ['customkpt.models.estimator', 'True']
+    assert lines[-1] == 'UnsafeCheckpointError'

@@ -4,65 +4,10 @@
     python tools/export_model.py CONFIG CHECKPOINT --out exports --flip-test --torchscript
     python tools/export_model.py CONFIG CHECKPOINT --input-size 192 256 --opset 17
 
-Writes ``<out>/<config name>.onnx`` and ``<out>/<config name>.json`` (the
-sidecar that :class:`customkpt.deploy.OnnxPredictor` reads); ``--out``
-defaults to the checkpoint's folder.
+The ``customkpt export`` command under its script name; ``--help`` lists the
+options.
 """
-from __future__ import annotations
-
-import argparse
-import os.path as osp
-import sys
-from pathlib import Path
-
-try:
-    import customkpt  # noqa: F401
-except ImportError:  # running from a checkout without installing
-    sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-    import customkpt  # noqa: F401
-
-from customkpt.apis import init_model
-from customkpt.deploy.export import export_onnx
-
-
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description='Export a customkpt checkpoint to ONNX')
-    p.add_argument('config')
-    p.add_argument('checkpoint')
-    p.add_argument('--out', help="output folder (default: the checkpoint's folder)")
-    p.add_argument('--name', help='file name stem (default: the config name)')
-    p.add_argument('--opset', type=int, default=17, help='ONNX opset (default 17)')
-    p.add_argument('--flip-test', action='store_true',
-                   help='bake the flip-test average into the graph (twice the compute)')
-    p.add_argument('--torchscript', action='store_true', help='also write a TorchScript file')
-    p.add_argument('--static-batch', action='store_true',
-                   help='fix the batch axis to 1 instead of leaving it dynamic')
-    p.add_argument('--input-size', type=int, nargs=2, metavar=('W', 'H'),
-                   help="network input size (default: the config's)")
-    p.add_argument('--device', default='cpu', help='device to trace on (default cpu)')
-    return p.parse_args(argv)
-
-
-def main(argv: list[str] | None = None) -> dict:
-    args = parse_args(argv)
-    for kind, path in (('config', args.config), ('checkpoint', args.checkpoint)):
-        if not osp.isfile(path):
-            raise SystemExit(f'export_model: {kind} file {path!r} not found')
-    out_dir = Path(args.out) if args.out else Path(args.checkpoint).resolve().parent
-    name = args.name or Path(args.config).stem
-    model = init_model(args.config, args.checkpoint, device=args.device)
-    result = export_onnx(model, out_dir / f'{name}.onnx', input_size=args.input_size,
-                         opset=args.opset, dynamic_batch=not args.static_batch,
-                         flip_test=args.flip_test, torchscript=args.torchscript)
-    info = result['info']
-    print(f"wrote {result['onnx']} (input {info['input_size'][0]}x{info['input_size'][1]}, "
-          f"heatmaps {info['heatmap_size'][0]}x{info['heatmap_size'][1]}, opset {info['opset']}, "
-          f"flip test {'in the graph' if info['flip_test_baked'] else 'not in the graph'})")
-    print(f"wrote {result['sidecar']}")
-    if result['torchscript']:
-        print(f"wrote {result['torchscript']}")
-    return result
-
+from customkpt.cli.export import main
 
 if __name__ == '__main__':
     main()

@@ -18,7 +18,10 @@ from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import DefaultScope
 from mmengine.runner import load_checkpoint
 
+from customkpt.checkpoint import checkpoint_meta
 from customkpt.deploy.image import read_image
+from customkpt.engine.config import load_config, merge_options
+from customkpt.engine.references import resolve_references
 from customkpt.meta import KeypointMeta
 from customkpt.registry import MODELS
 from customkpt.structures import PoseDataSample
@@ -54,7 +57,9 @@ def init_model(config: str | Path | Config, checkpoint: str | Path | None = None
     It is kept as ``model.dataset_meta``; the config as ``model.cfg``.
 
     Args:
-        config: config file path or a loaded :class:`Config`.
+        config: config file path (read by
+            :func:`customkpt.engine.config.load_config`: ``${...}`` references
+            resolved) or a loaded :class:`Config`.
         checkpoint: local path or URL; ``None`` keeps the initial weights.
         device: where the model runs ('cpu', 'cuda', 'cuda:1').
         cfg_options: overrides merged into the config.
@@ -62,13 +67,12 @@ def init_model(config: str | Path | Config, checkpoint: str | Path | None = None
     Raises:
         FileNotFoundError: the config or a local checkpoint does not exist.
     """
-    if not isinstance(config, Config):
-        if not os.path.isfile(config):
-            raise FileNotFoundError(f'init_model: config file {str(config)!r} not found')
-        config = Config.fromfile(str(config))
-    cfg = copy.deepcopy(config)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
+    if isinstance(config, Config):
+        cfg = resolve_references(merge_options(copy.deepcopy(config), cfg_options))
+    elif not os.path.isfile(config):
+        raise FileNotFoundError(f'init_model: config file {str(config)!r} not found')
+    else:
+        cfg = load_config(str(config), cfg_options)
     model_cfg = copy.deepcopy(cfg.model)
     model_cfg.pop('pretrained', None)
     model_cfg['init_cfg'] = None  # no pretrained downloads at inference
@@ -82,8 +86,8 @@ def init_model(config: str | Path | Config, checkpoint: str | Path | None = None
         if '://' not in ckpt_str and not os.path.isfile(ckpt_str):
             raise FileNotFoundError(f'init_model: checkpoint {ckpt_str!r} not found')
         ckpt = load_checkpoint(model, ckpt_str, map_location='cpu')
-        ckpt_meta = ckpt.get('meta', {}).get('dataset_meta') if isinstance(ckpt, dict) else None
-        if ckpt_meta and ckpt_meta.get('keypoint_names'):
+        ckpt_meta = checkpoint_meta(ckpt, ckpt_str)  # data only: names no files to read
+        if ckpt_meta.get('keypoint_names'):
             meta = KeypointMeta.resolve(ckpt_meta).to_dict()
     if meta is not None:
         model.dataset_meta = meta

@@ -9,12 +9,12 @@ Importing this package registers :class:`CocoKeypointDataset`,
 from .base import BaseKeypointDataset
 from .coco import CocoKeypointDataset
 from .merged import MergedKeypointDataset
-from .mpii import MPII_METAINFO, MpiiDataset
+from .mpii import MpiiDataset
 from .validation import (DatasetValidationError, Problem, ValidationReport, validate_coco,
                          validate_detections, validate_mpii)
 
 __all__ = [
     'BaseKeypointDataset', 'CocoKeypointDataset', 'MpiiDataset', 'MergedKeypointDataset',
-    'MPII_METAINFO', 'DatasetValidationError', 'Problem', 'ValidationReport', 'validate_coco',
+    'DatasetValidationError', 'Problem', 'ValidationReport', 'validate_coco',
     'validate_detections', 'validate_mpii'
 ]

@@ -1,4 +1,6 @@
 """init_model / inference_topdown / TopdownPredictor on a tiny model."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -84,3 +86,21 @@ def test_keypoints_follow_the_content(model):
     np.testing.assert_allclose(b['keypoints'] - a['keypoints'],
                                np.broadcast_to([dx, dy], a['keypoints'].shape), atol=1e-3)
     np.testing.assert_allclose(a['keypoint_scores'], b['keypoint_scores'], atol=1e-5)
+
+
+def test_init_model_never_reads_a_file_named_in_checkpoint_meta(tmp_path):
+    """A checkpoint's meta is data: a definition file it names is not run."""
+    marker = tmp_path / 'ran.txt'
+    script = tmp_path / 'evil_meta.py'
+    script.write_text(f'open({str(marker)!r}, "w").write("x")\n'
+                      "keypoint_names = ['a', 'b', 'c', 'd', 'e']\n")
+    cfg = str(Path(__file__).resolve().parents[2] / 'configs' / 'hrnet_self5_cpu.py')
+    model = init_model(cfg)
+    path = tmp_path / 'ckpt.pth'
+    torch.save(dict(state_dict=model.state_dict(),
+                    meta=dict(dataset_meta=dict(from_file=str(script),
+                                                keypoint_names=['a', 'b', 'c', 'd', 'e']))),
+               path)
+    loaded = init_model(cfg, str(path))
+    assert not marker.exists()
+    assert loaded.dataset_meta['keypoint_names'] == ['a', 'b', 'c', 'd', 'e']

@@ -11,7 +11,7 @@ import pytest
 from customkpt.apis.boxes import KeypointTrackingBoxes
 from customkpt.apis import (DlcCsvWriter, PoseJsonWriter, PoseVideoWriter,
                             VideoPoseEstimator, open_source, read_pose_jsonl)
-from customkpt.converters.dlc import read_csv_table
+from customkpt.converters.dlc_tables import read_csv_table
 
 NAMES = ['tl', 'tr', 'br', 'bl', 'c']
 META = dict(keypoint_names=NAMES, skeleton=[[0, 1], [1, 2], [2, 3], [3, 0]],

@@ -1,7 +1,6 @@
 """tools/check_dataset.py: report, statistics and exit code."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -15,10 +14,8 @@ NAMES = ['head', 'left_hand', 'right_hand']
 
 
 def load_tool():
-    spec = importlib.util.spec_from_file_location('check_dataset', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    from customkpt.cli import check
+    return check
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from mmengine.model import BaseModel
 from mmengine.runner import Runner
 from mmengine.structures import InstanceData
 
-from customkpt.demo.synthetic import SELF5_META, make_self5_dataset
+from customkpt.demo import SELF5_META, make_self5_dataset
 from customkpt.registry import HOOKS
 from customkpt.smoothing import KeypointSmoothingHook, SmoothingEvaluator
 

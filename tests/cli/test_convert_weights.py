@@ -1,5 +1,4 @@
-"""tools/convert_weights.py: Paddle .pdparams -> our .pth, usable by load_pretrained."""
-import importlib.util
+"""customkpt convert-weights: Paddle .pdparams -> our .pth, usable by load_pretrained."""
 import os
 import pickle
 from collections import OrderedDict
@@ -9,18 +8,13 @@ import pytest
 import torch
 
 from customkpt.checkpoint import safe_load
-from customkpt.models.convert_paddle import COCO_KEYPOINT_NAMES, ours_key_to_paddle
+from customkpt.cli import convert_weights
+from customkpt.core.presets import COCO_NAMES
+from customkpt.models.convert_paddle import ours_key_to_paddle
 from customkpt.models.pretrained import load_pretrained
 from customkpt.registry import MODELS
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _tool(name):
-    spec = importlib.util.spec_from_file_location(f'tool_{name}', ROOT / 'tools' / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _tiny(k, names=None):
@@ -46,14 +40,14 @@ def test_convert_coco_head_then_finetune_onto_self5(tmp_path, capsys):
     src = _tiny(17)
     _pdparams(tmp_path / 'hrnet.pdparams', src)
     out = tmp_path / 'out' / 'hrnet_paddle.pth'
-    rc = _tool('convert_weights').main([str(tmp_path / 'hrnet.pdparams'), str(out),
+    rc = convert_weights.main([str(tmp_path / 'hrnet.pdparams'), str(out),
                                         '--arch', 'tiny', '--strict'])
     assert rc == 0
     text = capsys.readouterr().out
     assert 'unmapped' not in text and 'not in the file' not in text and f'wrote {out}' in text
     ckpt = safe_load(out)
     assert set(ckpt) == {'state_dict', 'meta'}
-    assert ckpt['meta']['dataset_meta']['keypoint_names'] == COCO_KEYPOINT_NAMES
+    assert ckpt['meta']['dataset_meta']['keypoint_names'] == COCO_NAMES
     assert ckpt['meta']['dataset_meta']['flip_indices'][1:3] == [2, 1]
     assert ckpt['meta']['dataset_meta']['sigmas'][0] == pytest.approx(0.026)
     assert torch.equal(ckpt['state_dict']['backbone.stage4.0.fuse_layers.0.3.0.weight'],
@@ -70,13 +64,13 @@ def test_unmapped_keys_listed_and_strict_fails(tmp_path, capsys):
     _pdparams(tmp_path / 'se.pdparams', _tiny(5),
               extra={'backbone.st2.stage_st2_1.se.squeeze.weight': torch.zeros(2).numpy()})
     out = tmp_path / 'se.pth'
-    rc = _tool('convert_weights').main([str(tmp_path / 'se.pdparams'), str(out),
+    rc = convert_weights.main([str(tmp_path / 'se.pdparams'), str(out),
                                         '--strict'])
     text = capsys.readouterr().out
     assert rc == 1 and not out.exists()
     assert 'unmapped Paddle keys (1, left out)' in text and 'se.squeeze.weight' in text
     # without --strict it writes the mapped part, with the given names
-    rc = _tool('convert_weights').main([str(tmp_path / 'se.pdparams'), str(out),
+    rc = convert_weights.main([str(tmp_path / 'se.pdparams'), str(out),
                                         '--keypoint-names', 'a', 'b', 'c', 'left_x', 'right_x'])
     assert rc == 0
     meta = safe_load(out)['meta']['dataset_meta']
@@ -87,9 +81,9 @@ def test_unmapped_keys_listed_and_strict_fails(tmp_path, capsys):
 def test_wrong_name_count_and_arch_mismatch(tmp_path, capsys):
     _pdparams(tmp_path / 'm.pdparams', _tiny(5))
     with pytest.raises(SystemExit, match='2 keypoint names given but final_conv has 5'):
-        _tool('convert_weights').main([str(tmp_path / 'm.pdparams'), str(tmp_path / 'm.pth'),
+        convert_weights.main([str(tmp_path / 'm.pdparams'), str(tmp_path / 'm.pth'),
                                        '--keypoint-names', 'a', 'b'])
-    rc = _tool('convert_weights').main([str(tmp_path / 'm.pdparams'), str(tmp_path / 'm.pth'),
+    rc = convert_weights.main([str(tmp_path / 'm.pdparams'), str(tmp_path / 'm.pth'),
                                         '--arch', 'w18', '--strict'])
     assert rc == 1
     assert 'shape mismatches' in capsys.readouterr().out
@@ -104,5 +98,5 @@ def test_malicious_pdparams_refused(tmp_path):
     path = tmp_path / 'evil.pdparams'
     path.write_bytes(pickle.dumps({'a': _Exploit()}))
     with pytest.raises(pickle.UnpicklingError, match='refusing to load .*evil.pdparams'):
-        _tool('convert_weights').main([str(path), str(tmp_path / 'x.pth')])
+        convert_weights.main([str(path), str(tmp_path / 'x.pth')])
     assert not (tmp_path / 'x.pth').exists()

@@ -1,5 +1,4 @@
-"""tools/export_model.py: writes the ONNX model and sidecar; names missing files."""
-import importlib.util
+"""customkpt export: writes the ONNX model and sidecar; names missing files."""
 import json
 import subprocess
 import sys
@@ -10,18 +9,11 @@ import pytest
 import torch
 
 from customkpt.apis import init_model
+from customkpt.cli import export
 from customkpt.deploy import OnnxPredictor
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = str(ROOT / 'configs' / 'hrnet_self5_cpu.py')
-
-
-def _tool():
-    spec = importlib.util.spec_from_file_location('tool_export_model',
-                                                  ROOT / 'tools' / 'export_model.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope='module')
@@ -35,7 +27,7 @@ def checkpoint(tmp_path_factory):
 
 
 def test_export_with_options(checkpoint, tmp_path, capsys):
-    result = _tool().main([CONFIG, str(checkpoint), '--out', str(tmp_path), '--flip-test',
+    result = export.main([CONFIG, str(checkpoint), '--out', str(tmp_path), '--flip-test',
                            '--torchscript', '--input-size', '64', '96', '--opset', '16'])
     printed = capsys.readouterr().out
     for key in ('onnx', 'sidecar', 'torchscript'):
@@ -51,21 +43,20 @@ def test_export_with_options(checkpoint, tmp_path, capsys):
 
 
 def test_default_out_is_the_checkpoint_folder(checkpoint):
-    result = _tool().main([CONFIG, str(checkpoint), '--static-batch', '--name', 'fixed'])
+    result = export.main([CONFIG, str(checkpoint), '--static-batch', '--name', 'fixed'])
     assert result['onnx'] == str(checkpoint.parent / 'fixed.onnx')
     assert result['torchscript'] is None and result['info']['dynamic_batch'] is False
 
 
 def test_missing_files_named(checkpoint, tmp_path):
-    tool = _tool()
     with pytest.raises(SystemExit, match='config file .*nope.py'):
-        tool.main([str(tmp_path / 'nope.py'), str(checkpoint)])
+        export.main([str(tmp_path / 'nope.py'), str(checkpoint)])
     with pytest.raises(SystemExit, match='checkpoint file .*nope.pth'):
-        tool.main([CONFIG, str(tmp_path / 'nope.pth')])
+        export.main([CONFIG, str(tmp_path / 'nope.pth')])
 
 
 def test_command_line(checkpoint, tmp_path):
-    run = subprocess.run([sys.executable, str(ROOT / 'tools' / 'export_model.py'), CONFIG,
+    run = subprocess.run([sys.executable, '-m', 'customkpt.cli', 'export', CONFIG,
                           str(checkpoint), '--out', str(tmp_path)],
                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert run.returncode == 0, run.stderr

@@ -1,23 +1,17 @@
-"""tools/train.py and tools/test.py turn their options into the right config."""
-import importlib.util
+"""customkpt train and customkpt test turn their options into the right config."""
 from pathlib import Path
 
 import pytest
+import torch
+
+from customkpt.cli import test, train
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = str(ROOT / 'configs' / 'hrnet_self5.py')
 
 
-def _tool(name):
-    spec = importlib.util.spec_from_file_location(f'tool_{name}', ROOT / 'tools' / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_train_options(monkeypatch):
-    train = _tool('train')
-    monkeypatch.setattr(train.torch.cuda, 'is_available', lambda: True)
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
     cfg = train.build_config(train.parse_args([CONFIG]))
     assert cfg.work_dir.endswith('work_dirs/hrnet_self5') and cfg.resume is False
     cfg = train.build_config(train.parse_args([
@@ -32,14 +26,12 @@ def test_train_options(monkeypatch):
 
 
 def test_amp_without_gpu_is_bf16(monkeypatch):
-    train = _tool('train')
-    monkeypatch.setattr(train.torch.cuda, 'is_available', lambda: False)
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
     cfg = train.build_config(train.parse_args([CONFIG, '--amp']))
     assert cfg.optim_wrapper.type == 'BF16OptimWrapper' and 'loss_scale' not in cfg.optim_wrapper
 
 
 def test_auto_scale_lr_needs_a_base_batch(tmp_path):
-    train = _tool('train')
     bare = tmp_path / 'bare.py'
     bare.write_text('optim_wrapper = dict(optimizer=dict(type="Adam", lr=1e-3))\n')
     with pytest.raises(SystemExit, match='base_batch_size'):
@@ -47,7 +39,6 @@ def test_auto_scale_lr_needs_a_base_batch(tmp_path):
 
 
 def test_test_options_out_and_show_dir(tmp_path):
-    test = _tool('test')
     cfg = test.build_config(test.parse_args([CONFIG, 'ck.pth', '--out', 'p.json',
                                              '--show-dir', 'o', '--show-num', '5']))
     assert cfg.load_from == 'ck.pth' and cfg.resume is False

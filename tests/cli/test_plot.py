@@ -1,4 +1,4 @@
-"""tools/plot_curves.py as a command."""
+"""customkpt plot as a command."""
 from __future__ import annotations
 
 import json
@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-TOOL = REPO_ROOT / 'tools' / 'plot_curves.py'
 
 
 def write_log(work_dir: Path) -> None:
@@ -22,8 +21,8 @@ def write_log(work_dir: Path) -> None:
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(TOOL), *args], capture_output=True, text=True,
-                          timeout=60, cwd=str(REPO_ROOT))
+    return subprocess.run([sys.executable, '-m', 'customkpt.cli', 'plot', *args],
+                          capture_output=True, text=True, timeout=60, cwd=str(REPO_ROOT))
 
 
 def test_cli_writes_png(tmp_path: Path) -> None:

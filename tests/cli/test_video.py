@@ -1,7 +1,6 @@
-"""tools/demo_video.py on a short synthetic video with a tiny random model."""
+"""customkpt video on a short synthetic video with a tiny random model."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -13,24 +12,14 @@ import pytest
 import torch
 
 from customkpt.apis import init_model
-from customkpt.converters.dlc import read_csv_table
-from customkpt.demo.synthetic import render_video_frame
+from customkpt.cli import video as tool
+from customkpt.converters.dlc_tables import read_csv_table
+from customkpt.demo import render_video_frame
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-TOOL = REPO_ROOT / 'tools' / 'demo_video.py'
 CONFIG = str(REPO_ROOT / 'configs' / 'hrnet_self5_cpu.py')
 SIZE = (160, 120)
 FRAMES = 12
-
-
-def _load_tool():
-    spec = importlib.util.spec_from_file_location('demo_video_tool', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-tool = _load_tool()
 
 
 @pytest.fixture(scope='module')
@@ -73,9 +62,9 @@ def _frame_count(path: Path) -> int:
 
 def test_cli_full_frame_outputs(data, tmp_path):
     out = tmp_path / 'out'
-    res = subprocess.run([sys.executable, str(TOOL), str(data['video']), *_model_args(data),
-                          '--boxes', 'full', '--tracker', 'iou', '--smooth', 'oneeuro',
-                          '--beta', '0.01', '--out-dir', str(out)],
+    res = subprocess.run([sys.executable, '-m', 'customkpt.cli', 'video', str(data['video']),
+                          *_model_args(data), '--boxes', 'full', '--tracker', 'iou',
+                          '--smooth', 'oneeuro', '--beta', '0.01', '--out-dir', str(out)],
                          capture_output=True, text=True, timeout=120, cwd=str(REPO_ROOT))
     assert res.returncode == 0, res.stderr
     assert f'frames processed: {FRAMES}, skipped: 0' in res.stdout

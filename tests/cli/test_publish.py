@@ -1,6 +1,5 @@
-"""tools/publish_model.py: weights + meta only, hashed names, safetensors."""
+"""customkpt publish: weights + meta only, hashed names, safetensors."""
 import hashlib
-import importlib.util
 import json
 from pathlib import Path
 
@@ -10,6 +9,7 @@ from mmengine.logging import HistoryBuffer
 
 from customkpt.apis import init_model
 from customkpt.checkpoint import safe_load
+from customkpt.cli import publish
 from customkpt.meta import KeypointMeta
 from customkpt.models.pretrained import load_pretrained, read_checkpoint
 from customkpt.registry import MODELS
@@ -19,13 +19,6 @@ CPU_CONFIG = ROOT / 'configs' / 'hrnet_self5_cpu.py'
 NAMES = ['head', 'left_hand', 'right_hand', 'left_foot', 'right_foot']
 META = KeypointMeta.from_config(dict(keypoint_names=NAMES, flip_pairs=[[1, 2], [3, 4]],
                                      sigmas=[0.026, 0.062, 0.062, 0.089, 0.089])).to_dict()
-
-
-def _tool(name):
-    spec = importlib.util.spec_from_file_location(f'tool_{name}', ROOT / 'tools' / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture
@@ -54,7 +47,7 @@ def test_publish_strips_and_hashes(tmp_path, run_ckpt, capsys):
     path, model = run_ckpt
     out_dir = tmp_path / 'release'
     out_dir.mkdir()
-    assert _tool('publish_model').main([str(path), str(out_dir)]) == 0
+    assert publish.main([str(path), str(out_dir)]) == 0
     printed = capsys.readouterr().out.split()
     assert len(printed) == 1
     published = Path(printed[0])
@@ -75,7 +68,7 @@ def test_publish_strips_and_hashes(tmp_path, run_ckpt, capsys):
 def test_publish_with_prefix_and_safetensors(tmp_path, run_ckpt, capsys):
     pytest.importorskip('safetensors')
     path, model = run_ckpt
-    written = _tool('publish_model').publish(str(path), str(tmp_path / 'rel' / 'self5_tiny.pth'),
+    written = publish.publish(str(path), str(tmp_path / 'rel' / 'self5_tiny.pth'),
                                              safetensors=True)
     pth, st, sidecar = written
     assert pth.name.startswith('self5_tiny-') and pth.suffix == '.pth'
@@ -108,6 +101,6 @@ def test_publish_refuses_bad_input(tmp_path):
     empty = tmp_path / 'odd.pth'
     torch.save(dict(meta={}, optimizer={}), empty)
     with pytest.raises(ValueError, match='odd.pth: no state_dict'):
-        _tool('publish_model').publish(str(empty), str(tmp_path))
+        publish.publish(str(empty), str(tmp_path))
     with pytest.raises(FileNotFoundError, match='missing.pth'):
-        _tool('publish_model').publish(str(tmp_path / 'missing.pth'), str(tmp_path))
+        publish.publish(str(tmp_path / 'missing.pth'), str(tmp_path))

@@ -1,7 +1,6 @@
-"""tools/browse_dataset.py on a tiny generated COCO-keypoint dataset."""
+"""customkpt browse on a tiny generated COCO-keypoint dataset."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -12,7 +11,6 @@ import numpy as np
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-TOOL = REPO_ROOT / 'tools' / 'browse_dataset.py'
 NAMES = ['head', 'left_hand', 'right_hand', 'left_foot', 'right_foot']
 # Image size >= the tool's display minimum, so drawings are not enlarged.
 WIDTH, HEIGHT = 400, 300
@@ -75,14 +73,13 @@ def transforms_ready() -> bool:
 
 
 def load_tool():
-    spec = importlib.util.spec_from_file_location('browse_dataset_tool', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    from customkpt.cli import browse
+    return browse
 
 
 def run(cfg: Path, out: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(TOOL), str(cfg), '--out-dir', str(out), *args],
+    return subprocess.run([sys.executable, '-m', 'customkpt.cli', 'browse', str(cfg),
+                           '--out-dir', str(out), *args],
                           capture_output=True, text=True, timeout=120, cwd=str(REPO_ROOT))
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from customkpt.checkpoint import safe_load
 from customkpt.demo import make_self5_dataset
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,8 +35,8 @@ def small_run(tmp_path_factory):
                  dict(type='GenerateTarget', encoder=dict(
                      type='MSRAHeatmap', input_size=(48, 64), heatmap_size=(12, 16), sigma=2)),
                  dict(type='PackPoseInputs')]
-        model = dict(head=dict(decoder=dict(type='MSRAHeatmap', input_size=(48, 64),
-                                            heatmap_size=(12, 16), sigma=2)))
+        train_size = (48, 64)   # the model's codec: MSRAHeatmap, heatmaps (12, 16)
+        sigma = 2
         train_dataloader = dict(batch_size=4, num_workers=0, persistent_workers=False,
                                 dataset=dict(data_root=data_root, pipeline=plain))
         val_dataloader = dict(batch_size=4, num_workers=0, persistent_workers=False,
@@ -98,7 +99,7 @@ def test_resumed_run_matches_uninterrupted_run(small_run, tmp_path):
                              capture_output=True, text=True, env=_env(), timeout=600)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert re.search(r'resumed epoch: 1', resumed.stdout + resumed.stderr)
-    a = torch.load(tmp_path / 'full' / 'epoch_2.pth', weights_only=True)['state_dict']
-    b = torch.load(part / 'epoch_2.pth', weights_only=True)['state_dict']
+    a = safe_load(tmp_path / 'full' / 'epoch_2.pth')['state_dict']   # weights_only
+    b = safe_load(part / 'epoch_2.pth')['state_dict']
     for key in a:
         torch.testing.assert_close(b[key], a[key], rtol=1e-4, atol=1e-5)

@@ -1,0 +1,66 @@
+"""The ``customkpt`` command: one entry point for every task of a project.
+
+    customkpt train configs/hrnet_self5.py
+    customkpt test CONFIG CHECKPOINT
+    customkpt video VIDEO.mp4 --onnx model.onnx
+    customkpt <command> --help
+
+Each subcommand lives in its own module ``customkpt.cli.<name>`` with a
+``main(argv)``; only the one that runs is imported, so ``customkpt --help``
+and the numpy-only commands start without torch. ``tools/<tool>.py`` are
+the same commands under their script names.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Sequence
+
+from ..version import __version__
+
+__all__ = ['COMMANDS', 'main']
+
+#: name -> (module under customkpt.cli, one-line summary)
+COMMANDS: dict[str, tuple[str, str]] = {
+    'train': ('train', 'train a model from a config'),
+    'test': ('test', 'evaluate a checkpoint (metrics, COCO results, overlays)'),
+    'convert': ('convert', 'convert DeepLabCut / Labelme / AIC / MPII annotations to COCO'),
+    'check': ('check', 'validate annotation files and print their statistics'),
+    'browse': ('browse', 'draw dataset samples (ground truth, flips, augmentation)'),
+    'video': ('video', 'keypoints on a video, image folder or camera: tracked, smoothed'),
+    'export': ('export', 'export a checkpoint to ONNX (+ sidecar, TorchScript)'),
+    'publish': ('publish', 'strip a checkpoint for release and hash its name'),
+    'convert-weights': ('convert_weights', 'PaddleDetection HRNet .pdparams -> .pth'),
+    'make-demo': ('make_demo', 'write the synthetic self5 demo dataset'),
+    'plot': ('plot', 'plot the loss and metrics of a training run'),
+    'main-job': ('main_job', 'demo data -> check -> train -> evaluate, end to end'),
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    width = max(map(len, COMMANDS))
+    listing = '\n'.join(f'  {name:<{width}}  {summary}'
+                        for name, (_, summary) in COMMANDS.items())
+    p = argparse.ArgumentParser(
+        prog='customkpt', formatter_class=argparse.RawDescriptionHelpFormatter,
+        description='Train, evaluate and deploy keypoint detectors on your own keypoint '
+                    'definitions.',
+        epilog=f'commands:\n{listing}\n\n'
+               'examples:\n  customkpt train configs/hrnet_self5.py\n'
+               '  customkpt video clip.mp4 --onnx exports/model.onnx\n'
+               '  customkpt train --help')
+    p.add_argument('--version', action='version', version=f'customkpt {__version__}')
+    p.add_argument('command', choices=list(COMMANDS), metavar='COMMAND',
+                   help='one of the commands below')
+    p.add_argument('args', nargs=argparse.REMAINDER,
+                   help="the command's arguments (see customkpt COMMAND --help)")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``customkpt COMMAND ARGS...``; returns the exit status."""
+    args = _parser().parse_args(sys.argv[1:] if argv is None else list(argv))
+    module = importlib.import_module(f'{__name__}.{COMMANDS[args.command][0]}')
+    status = module.main(args.args)
+    return status if isinstance(status, int) else 0

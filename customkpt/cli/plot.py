@@ -1,0 +1,46 @@
+"""``customkpt plot``: the loss and validation metrics of a training run, as a PNG."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .common import make_parser
+
+EXAMPLES = (
+    'customkpt plot work_dirs/hrnet_self5',
+    'customkpt plot WORK_DIR --out curves.png --keys loss coco/AP',
+    'customkpt plot WORK_DIR --runs all',
+)
+NOTES = """\
+Reads mmengine's WORK_DIR/<timestamp>/vis_data/scalars.json. By default the
+newest run is plotted, chained onto the earlier runs it resumed from;
+--runs newest / --runs all pick the newest only / every run. Default keys:
+loss plus every validation metric in the logs. Exits with 2 and the keys
+that exist when an asked-for key is missing.
+"""
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command-line arguments."""
+    from customkpt.visualization.curves import RUN_MODES
+    p = make_parser('plot', 'Plot training curves of an mmengine work dir', EXAMPLES, NOTES)
+    p.add_argument('work_dir', help='work dir, a run timestamp folder or a scalars.json')
+    p.add_argument('--out', help='output PNG (default: WORK_DIR/curves.png)')
+    p.add_argument('--keys', nargs='+', help='keys to plot (default: loss and every '
+                   'validation metric), e.g. loss lr coco/AP PCK')
+    p.add_argument('--runs', choices=RUN_MODES, default='auto',
+                   help='which runs of the work dir to read (default: auto)')
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit status."""
+    from customkpt.visualization.curves import CurveKeyError, plot_curves
+    args = parse_args(argv)
+    try:
+        out = plot_curves(args.work_dir, args.out, keys=args.keys, runs=args.runs)
+    except (FileNotFoundError, CurveKeyError) as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 2
+    print(f'wrote {out}')
+    return 0

@@ -1,0 +1,231 @@
+"""``customkpt video``: keypoints on a video, tracked, smoothed, drawn and saved.
+
+The loop itself is :func:`customkpt.apis.run_video`; this module turns the
+command line into its predictor, box provider, tracker, smoother and writers.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from customkpt.apis import VideoOutputs, VideoPoseEstimator, open_source, run_video
+
+from .common import make_parser
+
+SMOOTHERS = ('none', 'oneeuro', 'ema', 'savgol')
+TRACKERS = ('oks', 'iou', 'none')
+EXAMPLES = (
+    'customkpt video VIDEO.mp4 --config CFG.py --checkpoint CKPT.pth',
+    'customkpt video FRAMES_DIR --onnx model.onnx --fps 30',
+    'customkpt video 0 --config CFG.py --checkpoint CKPT.pth   # camera 0',
+    'customkpt video VIDEO.mp4 --onnx model.onnx --boxes track+detector:yolo.onnx',
+)
+NOTES = """\
+Box sources (--boxes): full (the whole frame, default), file:DETS.json (COCO
+detection results keyed by frame), track (each box from the last frame's
+confident keypoints, the whole frame when lost), detector:YOLO.onnx (an
+exported YOLO detector every frame) and track+detector:YOLO.onnx (keypoint
+tracking, the detector when lost).
+
+Writes into --out-dir: <name>_pose.mp4 (skeletons drawn; not with
+--no-video), <name>_pose.jsonl (one line per frame as it runs),
+<name>_pose.json (all frames, at the end) and <name>_pose.csv (DeepLabCut
+layout). Ctrl-C stops early and keeps what was written. See docs/video.md.
+"""
+
+
+def _add_model_args(p: argparse.ArgumentParser) -> None:
+    model = p.add_argument_group('model (torch config + checkpoint, or an exported ONNX)')
+    model.add_argument('--config', help='model config (.py)')
+    model.add_argument('--checkpoint', help='checkpoint (.pth) for --config')
+    model.add_argument('--onnx', help='exported model (.onnx with its .json sidecar)')
+    model.add_argument('--device', default='cpu', help="torch device: 'cpu', 'cuda', 'cuda:1'")
+    model.add_argument('--batch-size', type=int, default=None,
+                       help='most boxes per forward pass (all of a frame by default)')
+
+
+def _add_box_args(p: argparse.ArgumentParser) -> None:
+    boxes = p.add_argument_group('boxes')
+    boxes.add_argument('--boxes', default='full',
+                       help='full | file:DETS.json | track | detector:YOLO.onnx | '
+                            'track+detector:YOLO.onnx')
+    boxes.add_argument('--box-thr', type=float, default=None,
+                       help='lowest box score for file: and detector: boxes (0 for files, '
+                            '0.25 for detectors)')
+    boxes.add_argument('--box-id-key', default='image_id', choices=('image_id', 'frame'),
+                       help='box file field naming the frame')
+    boxes.add_argument('--box-id-offset', type=int, default=0,
+                       help='subtracted from the box file field to get the 0-based frame')
+    boxes.add_argument('--track-padding', type=float, default=1.25,
+                       help='track: box size over the confident keypoints\' extent')
+    boxes.add_argument('--track-min-size', type=float, default=16.0,
+                       help='track: smallest box side in pixels (about the subject\'s size '
+                            'keeps a bad first frame from collapsing the box)')
+    boxes.add_argument('--det-classes', type=int, nargs='*', default=[0],
+                       help='detector classes kept (none given: all)')
+
+
+def _add_tracking_args(p: argparse.ArgumentParser) -> None:
+    track = p.add_argument_group('tracking and smoothing')
+    track.add_argument('--tracker', default='oks', choices=TRACKERS,
+                       help='how instances keep their id from frame to frame')
+    track.add_argument('--track-thr', type=float, default=0.3,
+                       help='smallest OKS / IoU that continues a track')
+    track.add_argument('--max-lost', type=int, default=10,
+                       help='frames a track may be missing before it ends')
+    track.add_argument('--smooth', default='oneeuro', choices=SMOOTHERS,
+                       help='temporal filter per track and keypoint')
+    track.add_argument('--min-cutoff', type=float, default=1.0,
+                       help='One Euro: cutoff (Hz) at rest; lower = smoother, more lag')
+    track.add_argument('--beta', type=float, default=0.0,
+                       help='One Euro: cutoff increase per px/s of speed; higher = less lag')
+    track.add_argument('--d-cutoff', type=float, default=1.0,
+                       help='One Euro: cutoff (Hz) of the speed estimate')
+    track.add_argument('--alpha', type=float, default=0.5,
+                       help='EMA: weight of the new frame (1 = no smoothing)')
+    track.add_argument('--window', type=int, default=11, help='Savitzky-Golay window (odd)')
+    track.add_argument('--order', type=int, default=2, help='Savitzky-Golay polynomial order')
+    track.add_argument('--kpt-thr', type=float, default=0.3,
+                       help='keypoint score below which points are not smoothed, tracked '
+                            'or drawn')
+
+
+def _add_output_args(p: argparse.ArgumentParser) -> None:
+    out = p.add_argument_group('input and output')
+    out.add_argument('--out-dir', default='outputs/demo_video', help='where outputs go')
+    out.add_argument('--max-frames', type=int, default=None, help='stop after this many frames')
+    out.add_argument('--fps', type=float, default=None,
+                     help='frame rate of an image folder (timestamps, output video)')
+    out.add_argument('--no-video', action='store_true', help='do not write the mp4')
+    out.add_argument('--no-progress', action='store_true', help='no progress bar')
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command-line arguments."""
+    p = make_parser('video', 'Run a keypoint model on a video, an image folder or a camera',
+                    EXAMPLES, NOTES, show_defaults=True)
+    p.add_argument('input', help='video file, folder of images, or camera index (0)')
+    _add_model_args(p)
+    _add_box_args(p)
+    _add_tracking_args(p)
+    _add_output_args(p)
+    args = p.parse_args(argv)
+    if bool(args.onnx) == bool(args.config):
+        p.error('give either --config (with --checkpoint) or --onnx')
+    if args.checkpoint and not args.config:
+        p.error('--checkpoint needs --config')
+    if args.batch_size is not None and args.batch_size < 1:
+        p.error('--batch-size must be >= 1')
+    return args
+
+
+def build_predictor(args: argparse.Namespace) -> Any:
+    """The torch or ONNX predictor the arguments ask for."""
+    if args.onnx:
+        from customkpt.deploy import OnnxPredictor
+        return OnnxPredictor(args.onnx, batch_size=args.batch_size)
+    from customkpt.apis.inference import TopdownPredictor, init_model
+    if not args.checkpoint:
+        print('customkpt video: no --checkpoint: the model runs with untrained weights',
+              file=sys.stderr)
+    model = init_model(args.config, args.checkpoint, device=args.device)
+    return TopdownPredictor(model, batch_size=args.batch_size)
+
+
+def box_config(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``BOX_PROVIDERS`` config of ``--boxes``."""
+    spec = args.boxes
+    thr = args.box_thr
+
+    def detector(path: str) -> dict[str, Any]:
+        cfg: dict[str, Any] = dict(type='OnnxDetectorBoxes', onnx_path=path,
+                                   class_ids=args.det_classes or None)
+        if thr is not None:
+            cfg['score_thr'] = thr
+        return cfg
+
+    if spec == 'full':
+        return dict(type='FullFrameBoxes')
+    if spec.startswith('file:') and len(spec) > 5:
+        return dict(type='BoxFileBoxes', path=spec[5:], score_thr=thr or 0.0,
+                    id_key=args.box_id_key, id_offset=args.box_id_offset)
+    tracking = dict(type='KeypointTrackingBoxes', score_thr=args.kpt_thr,
+                    padding=args.track_padding, min_size=args.track_min_size)
+    if spec == 'track':
+        return dict(tracking, fallback=dict(type='FullFrameBoxes'))
+    if spec.startswith('detector:') and len(spec) > 9:
+        return detector(spec[9:])
+    if spec.startswith('track+detector:') and len(spec) > 15:
+        return dict(tracking, fallback=detector(spec[15:]))
+    raise ValueError(f'--boxes {spec!r}: expected full, file:PATH, track, detector:MODEL.onnx '
+                     'or track+detector:MODEL.onnx')
+
+
+def smoother_config(args: argparse.Namespace) -> dict[str, Any] | None:
+    """The ``KEYPOINT_FILTERS`` config of ``--smooth``."""
+    if args.smooth == 'oneeuro':
+        return dict(type='OneEuroFilter', min_cutoff=args.min_cutoff, beta=args.beta,
+                    d_cutoff=args.d_cutoff)
+    if args.smooth == 'ema':
+        return dict(type='EMAFilter', alpha=args.alpha)
+    if args.smooth == 'savgol':
+        return dict(type='SavitzkyGolayFilter', window=args.window, order=args.order)
+    return None
+
+
+def tracker_config(args: argparse.Namespace) -> dict[str, Any] | None:
+    """The ``PoseTracker`` arguments of ``--tracker``."""
+    if args.tracker == 'none':
+        return None
+    return dict(match=args.tracker, thr=args.track_thr, max_lost=args.max_lost)
+
+
+def build_estimator(args: argparse.Namespace) -> VideoPoseEstimator:
+    """Predictor, box provider, tracker and smoother of the arguments."""
+    return VideoPoseEstimator(build_predictor(args), box_config(args),
+                              tracker=tracker_config(args), smoother=smoother_config(args),
+                              score_thr=args.kpt_thr)
+
+
+def open_outputs(args: argparse.Namespace, source: Any, meta: dict[str, Any]) -> VideoOutputs:
+    """The writers under ``--out-dir``; the JSON header records the settings."""
+    header = dict(source=str(args.input), kind=source.kind, fps=source.fps,
+                  keypoint_names=list(meta.get('keypoint_names') or []),
+                  skeleton=meta.get('skeleton') or [],
+                  settings=dict(model=args.onnx or args.config, checkpoint=args.checkpoint,
+                                boxes=box_config(args), tracker=tracker_config(args),
+                                smoother=smoother_config(args), kpt_thr=args.kpt_thr))
+    return VideoOutputs.open(args.out_dir, source, meta, header, score_thr=args.kpt_thr,
+                             video=not args.no_video)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Process the input and print what was done; returns the exit status."""
+    source = open_source(args.input, fps=args.fps, max_frames=args.max_frames)
+    if args.smooth == 'oneeuro' and not source.fps:
+        print('customkpt video: the input has no frame rate (give --fps): One Euro cutoffs '
+              'are then in cycles per frame, where 1.0 barely smooths', file=sys.stderr)
+    estimator = build_estimator(args)
+    outputs = open_outputs(args, source, dict(estimator.meta))
+    summary = run_video(source, estimator, outputs, progress=not args.no_progress)
+    if summary.interrupted:
+        print('\ncustomkpt video: interrupted, keeping what was written', file=sys.stderr)
+    for note in summary.notes:
+        print(f'customkpt video: {note}', file=sys.stderr)
+    print(f'frames processed: {summary.frames}, skipped: {summary.skipped}, '
+          f'{summary.fps:.1f} frames/s ({summary.seconds:.1f} s)')
+    for ind in summary.skipped_frames:
+        print(f'  skipped: {ind}')
+    print('outputs:\n' + '\n'.join(f'  {p}' for p in summary.outputs))
+    return 130 if summary.interrupted else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; errors in the input or the model files exit with 2."""
+    args = parse_args(argv)
+    try:
+        return run(args)
+    except (FileNotFoundError, OSError, ValueError) as exc:
+        print(f'customkpt video: error: {exc}', file=sys.stderr)
+        return 2
