@@ -19,7 +19,7 @@ from mmengine.registry import DefaultScope
 from mmengine.runner import load_checkpoint
 
 from customkpt.checkpoint import checkpoint_meta
-from customkpt.deploy.image import read_image
+from customkpt.core.image import read_image
 from customkpt.engine.config import load_config, merge_options
 from customkpt.engine.references import resolve_references
 from customkpt.meta import KeypointMeta

@@ -22,7 +22,7 @@ import numpy as np
 from ..codecs import build_codec
 from ..core.flip import flip_heatmaps
 from ..core.geometry import boxes_to_regions, crop_regions, crop_to_image
-from .image import read_image
+from ..core.image import read_image
 from .sidecar import read_sidecar, sidecar_path
 
 __all__ = ['OnnxPredictor']

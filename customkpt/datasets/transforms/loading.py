@@ -41,7 +41,7 @@ import cv2
 import numpy as np
 from mmcv.transforms import BaseTransform
 
-from customkpt.deploy.image import read_image
+from customkpt.core.image import read_image
 from customkpt.registry import TRANSFORMS
 
 __all__ = ['LoadImage']

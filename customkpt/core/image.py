@@ -1,5 +1,5 @@
 """Reading an image file with a clear error; numpy and OpenCV only, so the
-torch-free predictor and the training pipeline share it."""
+torch-free predictor, the training pipeline and the apis share it."""
 from __future__ import annotations
 
 import os
