@@ -29,11 +29,9 @@ import numpy as np
 from tqdm import tqdm
 
 from ..core.presets import AIC_FLIP_PAIRS, AIC_NAMES, AIC_SKELETON
-from .builder import CocoBuilder, ConversionResult
-from .category import make_category
+from .builder import CocoBuilder, ConversionResult, person_builder
 from .common import (DEFAULT_BBOX_PAD, DEFAULT_MIN_MARGIN, ConversionError, natural_key,
-                     read_json)
-from .images import image_size
+                     read_record_list)
 
 #: AI Challenger visibility -> COCO visibility.
 AIC_TO_COCO_VISIBILITY = {1: 2, 2: 1, 3: 0}
@@ -101,17 +99,10 @@ def convert_aic(ann_file: str | Path, images_dir: str | Path | None = None,
         ConversionError: malformed records (naming the record and human),
             unknown visibility values, missing images.
     """
-    ann_file = Path(ann_file)
-    records = read_json(ann_file, 'AI Challenger annotation file')
-    root = Path(images_dir) if images_dir is not None else ann_file.parent
-    if isinstance(records, dict) and 'annotations' in records:
-        raise ConversionError(f'{ann_file}: this is already a COCO-style file (it has '
-                              '"annotations"); use it directly')
-    if not isinstance(records, list):
-        raise ConversionError(f'{ann_file}: expected a list of AI Challenger records')
-    category = make_category(category_name, AIC_NAMES, AIC_SKELETON, supercategory='person',
-                             flip_pairs=AIC_FLIP_PAIRS, source='AI Challenger')
-    builder = CocoBuilder(category, bbox_pad=bbox_pad, min_margin=min_margin)
+    ann_file, records, root = read_record_list(ann_file, images_dir, 'AI Challenger',
+                                               'AI Challenger records')
+    builder = person_builder(category_name, AIC_NAMES, AIC_SKELETON, AIC_FLIP_PAIRS,
+                             'AI Challenger', bbox_pad, min_margin)
     seen: dict[str, int] = {}
     derived = 0
     for pos, rec in enumerate(tqdm(records, desc='aic', unit='img', disable=not progress)):
@@ -137,13 +128,7 @@ def _add_record(builder: CocoBuilder, rec: Any, where: str, pos: int, seen: dict
     if not isinstance(kpt_ann, dict) or not isinstance(box_ann, dict):
         raise ConversionError(f'{where}: "keypoint_annotations" and "human_annotations" '
                               'must be objects keyed by human')
-    file_name = _image_file(image_id)
-    try:
-        width, height = image_size(root / file_name)
-    except ConversionError as exc:
-        raise ConversionError(f'{where}: {exc} (set --images-dir to the image '
-                              'folder)') from None
-    img_id = builder.add_image(file_name, width, height)
+    img_id = builder.add_image_file(root, _image_file(image_id), where)
     derived = 0
     for human in sorted(kpt_ann, key=natural_key):
         hwhere = f'{where}, {human}'

@@ -9,9 +9,11 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..core.boxes import boxes_from_points, clip_boxes, xyxy_to_xywh
+from .category import make_category
 from .common import DEFAULT_BBOX_PAD, DEFAULT_MIN_MARGIN, ConversionError
+from .images import image_size
 
-__all__ = ['ConversionStats', 'ConversionResult', 'CocoBuilder', 'bbox_from_points']
+__all__ = ['ConversionStats', 'ConversionResult', 'CocoBuilder', 'bbox_from_points', 'person_builder']
 
 
 def bbox_from_points(xy: np.ndarray, width: float, height: float,
@@ -131,6 +133,16 @@ class CocoBuilder:
         self._sizes[img_id] = (float(width), float(height))
         return img_id
 
+    def add_image_file(self, root: Path, file_name: str, where: str) -> int:
+        """Add the image ``root / file_name`` with the size its header gives;
+        a missing or unreadable image is a ConversionError naming ``where``."""
+        try:
+            width, height = image_size(root / file_name)
+        except ConversionError as exc:
+            raise ConversionError(f'{where}: {exc} (set --images-dir to the image '
+                                  'folder)') from None
+        return self.add_image(file_name, width, height)
+
     def skip(self, reason: str, count: int = 1) -> None:
         """Count instances left out for ``reason``."""
         if count:
@@ -203,3 +215,14 @@ class CocoBuilder:
                 'categories': [self.category]}
         return ConversionResult(coco=coco, image_root=Path(image_root).resolve(),
                                 stats=self.stats, format=fmt)
+
+
+def person_builder(category_name: str, keypoint_names: Sequence[str],
+                   skeleton: Sequence[Sequence[int]], flip_pairs: Sequence[Sequence[int]],
+                   source: str, bbox_pad: float = DEFAULT_BBOX_PAD,
+                   min_margin: float = DEFAULT_MIN_MARGIN) -> CocoBuilder:
+    """A builder for a human-pose preset (supercategory ``person``); the
+    arguments are those of :func:`make_category` and :class:`CocoBuilder`."""
+    category = make_category(category_name, keypoint_names, skeleton, supercategory='person',
+                             flip_pairs=flip_pairs, source=source)
+    return CocoBuilder(category, bbox_pad=bbox_pad, min_margin=min_margin)

@@ -44,8 +44,8 @@ from typing import Any
 
 from ..core.boxes import DERIVED_BOX_PADDING
 
-__all__ = ['ConversionError', 'DEFAULT_BBOX_PAD', 'DEFAULT_MIN_MARGIN', 'read_json', 'write_json',
-           'natural_key', 'to_posix_relpath']
+__all__ = ['ConversionError', 'DEFAULT_BBOX_PAD', 'DEFAULT_MIN_MARGIN', 'read_json',
+           'read_record_list', 'write_json', 'natural_key', 'to_posix_relpath']
 
 #: Default padding of boxes derived from points: fraction of the point
 #: extent's longer side added on every side.
@@ -70,6 +70,34 @@ def read_json(path: Path, what: str) -> Any:
             return json.load(fh)
     except json.JSONDecodeError as exc:
         raise ConversionError(f'{path}: invalid json: {exc}') from exc
+
+
+def read_record_list(ann_file: str | Path, images_dir: str | Path | None, source: str,
+                     record_kind: str) -> tuple[Path, list, Path]:
+    """The records of an annotation json that is one list of records.
+
+    Args:
+        ann_file: the json file.
+        images_dir: the image folder; None for the json's folder.
+        source: the dataset, for messages ('MPII').
+        record_kind: what a record is, for messages ('MPII person records').
+
+    Returns:
+        ``ann_file`` as a Path, the records, and the image root.
+
+    Raises:
+        ConversionError: a missing or invalid file, a COCO-style file, or
+            anything but a list.
+    """
+    ann_file = Path(ann_file)
+    records = read_json(ann_file, f'{source} annotation file')
+    root = Path(images_dir) if images_dir is not None else ann_file.parent
+    if isinstance(records, dict) and 'annotations' in records:
+        raise ConversionError(f'{ann_file}: this is already a COCO-style file (it has '
+                              '"annotations"); use it directly')
+    if not isinstance(records, list):
+        raise ConversionError(f'{ann_file}: expected a list of {record_kind}')
+    return ann_file, records, root
 
 
 def natural_key(text: str) -> tuple:

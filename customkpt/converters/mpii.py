@@ -37,10 +37,8 @@ import numpy as np
 from tqdm import tqdm
 
 from ..core.presets import MPII_FLIP_PAIRS, MPII_NAMES, MPII_SKELETON
-from .builder import CocoBuilder, ConversionResult
-from .category import make_category
-from .common import DEFAULT_BBOX_PAD, DEFAULT_MIN_MARGIN, ConversionError, read_json
-from .images import image_size
+from .builder import ConversionResult, person_builder
+from .common import DEFAULT_BBOX_PAD, DEFAULT_MIN_MARGIN, ConversionError, read_record_list
 
 #: MPII's scale unit: ``scale`` is the person height in units of 200 pixels.
 PIXEL_STD = 200.0
@@ -116,15 +114,10 @@ def convert_mpii(ann_file: str | Path, images_dir: str | Path | None = None,
         ConversionError: malformed records (naming record and image),
             missing images.
     """
-    ann_file = Path(ann_file)
-    records = read_json(ann_file, 'MPII annotation file')
-    root = Path(images_dir) if images_dir is not None else ann_file.parent
-    if not isinstance(records, list):
-        raise ConversionError(f'{ann_file}: expected a list of MPII person records')
-
-    category = make_category(category_name, MPII_NAMES, MPII_SKELETON, supercategory='person',
-                             flip_pairs=MPII_FLIP_PAIRS, source='MPII')
-    builder = CocoBuilder(category, bbox_pad=bbox_pad, min_margin=min_margin)
+    ann_file, records, root = read_record_list(ann_file, images_dir, 'MPII',
+                                               'MPII person records')
+    builder = person_builder(category_name, MPII_NAMES, MPII_SKELETON, MPII_FLIP_PAIRS, 'MPII',
+                             bbox_pad, min_margin)
     image_ids: dict[str, int] = {}
     for pos, rec in enumerate(tqdm(records, desc='mpii', unit='person', disable=not progress)):
         where = f'{ann_file}: record {pos}'
@@ -135,12 +128,7 @@ def convert_mpii(ann_file: str | Path, images_dir: str | Path | None = None,
         kpts = _joints(rec, where)
         box = _box(rec, where)
         if name not in image_ids:
-            try:
-                width, height = image_size(root / name)
-            except ConversionError as exc:
-                raise ConversionError(f'{where}: {exc} (set --images-dir to the image '
-                                      'folder)') from None
-            image_ids[name] = builder.add_image(name, width, height)
+            image_ids[name] = builder.add_image_file(root, name, where)
         builder.add_instance(image_ids[name], kpts, box_xyxy=box, clip_box=clip_boxes)
     return builder.finish(root, 'mpii')
 

@@ -13,7 +13,9 @@ without the training stack:
 * :mod:`~customkpt.core.flip`: horizontal flips of heatmaps, vectors and
   keypoints;
 * :mod:`~customkpt.core.presets`: the built-in COCO, MPII and AI Challenger
-  keypoint definitions.
+  keypoint definitions;
+* :mod:`~customkpt.core.arrays`: numpy arrays out of sample fields (tensors
+  included, without importing torch).
 
 Import the modules themselves (``from customkpt.core.boxes import nms``).
 """

@@ -9,7 +9,7 @@ heatmap pixels: x is the column, y the row.
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 
@@ -112,15 +112,27 @@ def gaussian_blur(heatmaps: np.ndarray, kernel_size: int = 11) -> np.ndarray:
     return (blurred * ratio).astype(np.float32)
 
 
-def _map_index(keypoints: np.ndarray, heatmaps: np.ndarray
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, ...]]:
+class _PeakBatch(NamedTuple):
+    """Keypoints paired with their heatmaps, flattened (see :func:`_pair_with_maps`)."""
+
+    points: np.ndarray   # float32 (M, 2) copy of the broadcast keypoints
+    map_ids: np.ndarray  # (M,) index of each point's map in ``maps``
+    maps: np.ndarray     # (L, H, W) the flattened heatmaps
+    lead: tuple[int, ...]  # the broadcast leading shape
+    x: np.ndarray        # int64 (M,) rounded columns
+    y: np.ndarray        # int64 (M,) rounded rows
+
+    def result(self) -> np.ndarray:
+        """``points`` as float32 (*lead, 2)."""
+        return self.points.reshape(*self.lead, 2).astype(np.float32)
+
+
+def _pair_with_maps(keypoints: np.ndarray, heatmaps: np.ndarray) -> _PeakBatch:
     """Pair every keypoint with its heatmap.
 
     Leading dims of ``keypoints`` (..., 2) and ``heatmaps`` (..., H, W)
     broadcast against each other, so (N, K, 2) points can share (K, H, W)
-    maps. Returns a float32 copy of the broadcast keypoints as (M, 2), the
-    (M,) index of each point's map among the (L, H, W) flattened maps, those
-    maps, and the broadcast leading shape (for reshaping back).
+    maps.
     """
     keypoints = np.asarray(keypoints, dtype=np.float32)
     heatmaps = np.asarray(heatmaps)
@@ -132,7 +144,9 @@ def _map_index(keypoints: np.ndarray, heatmaps: np.ndarray
     map_ids = np.broadcast_to(map_ids, lead).reshape(-1)
     points = np.broadcast_to(keypoints, lead + (2, )).reshape(-1, 2).copy()
     maps = heatmaps.reshape(-1, *heatmaps.shape[-2:])
-    return points, map_ids, maps, lead
+    x = np.rint(points[:, 0]).astype(np.int64)
+    y = np.rint(points[:, 1]).astype(np.int64)
+    return _PeakBatch(points, map_ids, maps, lead, x, y)
 
 
 def refine_keypoints_quarter(keypoints: np.ndarray, heatmaps: np.ndarray) -> np.ndarray:
@@ -153,10 +167,9 @@ def refine_keypoints_quarter(keypoints: np.ndarray, heatmaps: np.ndarray) -> np.
         float32 (..., 2) refined keypoints (a new array), leading dims
         broadcast.
     """
-    points, map_ids, maps, lead = _map_index(keypoints, heatmaps)
+    batch = _pair_with_maps(keypoints, heatmaps)
+    points, map_ids, maps, x, y = batch.points, batch.map_ids, batch.maps, batch.x, batch.y
     _, h, w = maps.shape
-    x = np.rint(points[:, 0]).astype(np.int64)
-    y = np.rint(points[:, 1]).astype(np.int64)
     inner_x = (x > 1) & (x < w - 1) & (y >= 0) & (y < h)
     inner_y = (y > 1) & (y < h - 1) & (x >= 0) & (x < w)
     # Clamp indices so the gathers below stay in range; masked out afterwards.
@@ -168,7 +181,7 @@ def refine_keypoints_quarter(keypoints: np.ndarray, heatmaps: np.ndarray) -> np.
     if h >= 3:
         dy = np.sign(maps[map_ids, yc + 1, x0] - maps[map_ids, yc - 1, x0])
         points[:, 1] = points[:, 1] + 0.25 * np.where(inner_y, dy, 0)
-    return points.reshape(*lead, 2).astype(np.float32)
+    return batch.result()
 
 
 def refine_keypoints_dark(keypoints: np.ndarray, heatmaps: np.ndarray,
@@ -197,17 +210,16 @@ def refine_keypoints_dark(keypoints: np.ndarray, heatmaps: np.ndarray,
         float32 (..., 2) refined keypoints (a new array), leading dims
         broadcast.
     """
-    points, map_ids, maps, lead = _map_index(keypoints, heatmaps)
-    _, h, w = maps.shape
-    x = np.rint(points[:, 0]).astype(np.int64)
-    y = np.rint(points[:, 1]).astype(np.int64)
+    batch = _pair_with_maps(keypoints, heatmaps)
+    _, h, w = batch.maps.shape
+    x, y = batch.x, batch.y
     interior = (x > 0) & (x < w - 1) & (y > 0) & (y < h - 1)
     if not interior.any():
-        return points.reshape(*lead, 2).astype(np.float32)
+        return batch.result()
 
     # Only the maps that some interior point uses need blurring.
-    used, inverse = np.unique(map_ids[interior], return_inverse=True)
-    logs = np.log(np.maximum(gaussian_blur(maps[used], blur_kernel_size), 1e-10))
+    used, inverse = np.unique(batch.map_ids[interior], return_inverse=True)
+    logs = np.log(np.maximum(gaussian_blur(batch.maps[used], blur_kernel_size), 1e-10))
     xi, yi = x[interior], y[interior]
 
     def at(dy: int, dx: int) -> np.ndarray:
@@ -227,8 +239,8 @@ def refine_keypoints_dark(keypoints: np.ndarray, heatmaps: np.ndarray,
     off_y = -(hxx * gy - hxy * gx) / safe_det
     offsets = np.stack([off_x, off_y], axis=-1)
     offsets = np.where(is_max[:, None], np.clip(offsets, -1.0, 1.0), 0.0)
-    points[interior] += offsets.astype(np.float32)
-    return points.reshape(*lead, 2).astype(np.float32)
+    batch.points[interior] += offsets.astype(np.float32)
+    return batch.result()
 
 
 def decode_peaks(heatmaps: np.ndarray, scale_factor: np.ndarray,

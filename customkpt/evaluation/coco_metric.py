@@ -39,12 +39,13 @@ import numpy as np
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
+from ..core.arrays import to_numpy
 from ..registry import METRICS
 from .coco_eval import (COCO_KEYPOINT_STATS, coco_backend, evaluate_keypoints, gt_from_results,
                         load_coco_gt)
 from .functional import SCORE_MODES
 from .results import NMS_MODES, coco_predictions, write_results
-from .samples import bbox_scores, gt_of_sample, instance_areas, sample_field, to_numpy
+from .samples import bbox_scores, gt_of_sample, instance_areas, sample_field
 
 __all__ = ['CocoKeypointMetric', 'COCO_KEYPOINT_STATS']
 

@@ -34,9 +34,9 @@ import numpy as np
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
+from ..core.arrays import to_numpy
 from ..core.presets import MPII_NAMES
 from ..registry import METRICS
-from .samples import to_numpy
 from .functional import auc, epe, pck
 
 NORM_ITEMS = ('bbox', 'head', 'torso')

@@ -6,15 +6,10 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ['to_numpy', 'sample_field', 'box_areas', 'bbox_scores', 'instance_areas',
+from ..core.arrays import to_numpy
+
+__all__ = ['sample_field', 'box_areas', 'bbox_scores', 'instance_areas',
            'gt_of_sample']
-
-
-def to_numpy(value: Any) -> np.ndarray:
-    """A numpy array from a numpy array, a torch tensor, a list or a scalar."""
-    if hasattr(value, 'detach'):
-        value = value.detach().cpu().numpy()
-    return np.asarray(value)
 
 
 def sample_field(sample: dict, key: str, default: Any = None) -> Any:

@@ -41,7 +41,7 @@ import collections
 import pickle
 import re
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -169,22 +169,29 @@ _HEAD = {'final_conv.weight': 'head.final_layer.weight',
          'final_conv.bias': 'head.final_layer.bias'}
 
 
+def _first_rule(rules: Sequence[tuple[re.Pattern, Callable[[re.Match], Any]]],
+                module: str) -> Any:
+    """What the first rule whose pattern matches all of ``module`` makes of
+    it; None when none does."""
+    for pattern, target in rules:
+        m = pattern.fullmatch(module)
+        if m is not None:
+            return target(m)
+    return None
+
+
 def paddle_key_to_ours(key: str) -> str | None:
     """Our name for a PaddleDetection HRNet parameter, None if unknown."""
     if key in _HEAD:
         return _HEAD[key]
     leaf = _LEAF.match(key)
-    if leaf is None:
+    modules = None if leaf is None else _first_rule(_RULES, leaf['module'])
+    if modules is None:
         return None
-    for pattern, target in _RULES:
-        m = pattern.fullmatch(leaf['module'])
-        if m is None:
-            continue
-        conv, norm = target(m)
-        if leaf['part'] == 'conv':
-            return f'backbone.{conv}.weight' if leaf['leaf'] == 'weight' else None
-        return f'backbone.{norm}.{_BN_LEAVES[leaf["leaf"]]}'
-    return None
+    conv, norm = modules
+    if leaf['part'] == 'conv':
+        return f'backbone.{conv}.weight' if leaf['leaf'] == 'weight' else None
+    return f'backbone.{norm}.{_BN_LEAVES[leaf["leaf"]]}'
 
 
 # The inverse table, for checking files and writing test fixtures.
@@ -223,17 +230,12 @@ def ours_key_to_paddle(key: str) -> str | None:
     if key in inverse_head:
         return inverse_head[key]
     leaf = _OUR_LEAF.match(key)
-    if leaf is None:
+    path = None if leaf is None else _first_rule(_INVERSE, leaf['module'])
+    if path is None:
         return None
-    for pattern, target in _INVERSE:
-        m = pattern.fullmatch(leaf['module'])
-        if m is None:
-            continue
-        path = target(m)
-        if path.endswith('.conv'):
-            return f'backbone.{path}.weight' if leaf['leaf'] == 'weight' else None
-        return f'backbone.{path}.{_PADDLE_BN[leaf["leaf"]]}'
-    return None
+    if path.endswith('.conv'):
+        return f'backbone.{path}.weight' if leaf['leaf'] == 'weight' else None
+    return f'backbone.{path}.{_PADDLE_BN[leaf["leaf"]]}'
 
 
 def convert_paddle_state_dict(params: Mapping[str, np.ndarray]

@@ -49,16 +49,11 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.structures import BaseDataElement
 
+from ..core.arrays import to_numpy
 from ..registry import HOOKS
 from .smoother import DEFAULT_FILTER, KeypointSmoother
 
 __all__ = ['KeypointSmoothingHook', 'SmoothingEvaluator']
-
-
-def _to_numpy(x: Any) -> np.ndarray:
-    if hasattr(x, 'detach'):
-        x = x.detach().cpu().numpy()
-    return np.asarray(x)
 
 
 class SmoothingEvaluator:
@@ -212,12 +207,12 @@ class KeypointSmoothingHook(Hook):
             if pred is None or 'keypoints' not in pred:
                 raise KeyError(f'KeypointSmoothingHook: sample {pos} (img_id '
                                f'{sample.get("img_id")}) has no pred_instances.keypoints')
-            kpts = _to_numpy(pred['keypoints']).astype(np.float32)
+            kpts = to_numpy(pred['keypoints']).astype(np.float32)
             if kpts.ndim == 2:
                 kpts = kpts[None]
             scores = pred.get('keypoint_scores')
             scores = (np.ones(kpts.shape[:2], np.float32) if scores is None else
-                      _to_numpy(scores).astype(np.float32).reshape(kpts.shape[:2]))
+                      to_numpy(scores).astype(np.float32).reshape(kpts.shape[:2]))
             img_id, ann_id = sample.get('img_id'), sample.get('id')
             image = self._images.get(img_id, {})
             path = str(sample.get('img_path', ''))
@@ -314,9 +309,9 @@ class KeypointSmoothingHook(Hook):
             pred = samples[r['pos']]['pred_instances']
             old = pred['keypoints']
             new = smoothed[start + r['pos']]
-            shape = _to_numpy(old).shape
+            shape = to_numpy(old).shape
             if shape[-1] > 2:  # keep extra channels (e.g. a score column)
-                full = _to_numpy(old).astype(np.float32).copy()
+                full = to_numpy(old).astype(np.float32).copy()
                 full.reshape(-1, shape[-1])[:, :2] = new.reshape(-1, 2)
                 new = full
             pred['keypoints'] = new.reshape(shape).astype(np.float32)

@@ -9,6 +9,7 @@ import numpy as np
 from mmengine.dist import master_only
 from mmengine.visualization import Visualizer
 
+from ..core.arrays import to_numpy_or_none
 from ..meta import KeypointMeta
 from ..registry import VISUALIZERS
 from .draw import as_meta_dict, draw_instances, hstack_images, put_title
@@ -21,14 +22,6 @@ def _get(obj: Any, key: str) -> Any:
     if isinstance(obj, Mapping):
         return obj.get(key)
     return getattr(obj, key, None)
-
-
-def _numpy(value: Any) -> np.ndarray | None:
-    if value is None:
-        return None
-    if hasattr(value, 'detach'):
-        value = value.detach().cpu().numpy()
-    return np.asarray(value)
 
 
 @VISUALIZERS.register_module()
@@ -81,12 +74,12 @@ class PoseVisualizer(Visualizer):
     def _panel(self, image: np.ndarray, instances: Any, kpt_key: str, vis_key: str,
                kpt_thr: float, title: str) -> np.ndarray:
         meta = self.dataset_meta
-        kpts = _numpy(_get(instances, 'keypoints'))
+        kpts = to_numpy_or_none(_get(instances, 'keypoints'))
         if kpts is not None and kpts.size:
             image = draw_instances(
-                image, kpts, _numpy(_get(instances, vis_key)), meta, score_thr=kpt_thr,
+                image, kpts, to_numpy_or_none(_get(instances, vis_key)), meta, score_thr=kpt_thr,
                 radius=self.radius, thickness=self.thickness, show_names=self.show_names,
-                bboxes=_numpy(_get(instances, 'bboxes')) if self.draw_bbox else None)
+                bboxes=to_numpy_or_none(_get(instances, 'bboxes')) if self.draw_bbox else None)
         return put_title(image, title)
 
     def draw_datasample(self, image: np.ndarray, data_sample: Any, draw_gt: bool = True,

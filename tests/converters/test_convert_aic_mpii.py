@@ -132,3 +132,26 @@ def test_mpii_bad_record(tmp_path, write_image):
     with pytest.raises(ConversionError, match=r"record 0 \(image 'p.jpg'\): \"joints\" must be "
                                               r'16 \[x, y\] pairs'):
         convert_mpii(tmp_path / 'm.json', progress=False)
+
+
+@pytest.mark.parametrize('convert, kind', [(convert_aic, 'AI Challenger records'),
+                                           (convert_mpii, 'MPII person records')])
+def test_record_files_must_be_record_lists(convert, kind, tmp_path):
+    ann_file = tmp_path / 'anno.json'
+    ann_file.write_text(json.dumps({'images': [], 'annotations': []}))
+    with pytest.raises(ConversionError, match='already a COCO-style file'):
+        convert(ann_file, progress=False)
+    ann_file.write_text(json.dumps({'records': []}))
+    with pytest.raises(ConversionError, match=f'expected a list of {kind}'):
+        convert(ann_file, progress=False)
+    with pytest.raises(ConversionError, match='annotation file not found'):
+        convert(tmp_path / 'missing.json', progress=False)
+
+
+def test_mpii_missing_image_names_the_record(tmp_path):
+    ann_file = tmp_path / 'mpii.json'
+    ann_file.write_text(json.dumps([{'image': 'a.jpg', 'center': [50.0, 50.0], 'scale': 0.5,
+                                     'joints': [[10.0, 10.0]] * 16, 'joints_vis': [1] * 16}]))
+    with pytest.raises(ConversionError,
+                       match=r"record 0 \(image 'a.jpg'\): .*not found.*--images-dir"):
+        convert_mpii(ann_file, progress=False)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from customkpt.converters import ConversionError
 from customkpt.meta import KeypointMeta
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -50,14 +51,13 @@ def test_cli_no_split_and_errors_in_process(mouse_project, tmp_path, capsys):
                  '--no-progress']) == 0
     assert len(json.loads((tmp_path / 'all' / 'all.json').read_text())['images']) == 116
     assert 'all: 116 images' in capsys.readouterr().out
-    assert main(['dlc', str(mouse_project), str(tmp_path / 'x'), '--split-by', 'folder',
-                 '--no-progress']) == 1
-    assert 'one folder' in capsys.readouterr().err
-    assert main(['dlc', str(mouse_project), str(tmp_path / 'x'), '--images-dir',
-                 str(tmp_path)]) == 1
-    assert '--images-dir is not used by dlc' in capsys.readouterr().err
-    assert main(['labelme', str(tmp_path), str(tmp_path / 'x'), '--val-every', '1']) == 1
-    assert 'N >= 2' in capsys.readouterr().err
+    with pytest.raises(ConversionError, match='one folder'):
+        main(['dlc', str(mouse_project), str(tmp_path / 'x'), '--split-by', 'folder',
+              '--no-progress'])
+    with pytest.raises(ConversionError, match='--images-dir is not used by dlc'):
+        main(['dlc', str(mouse_project), str(tmp_path / 'x'), '--images-dir', str(tmp_path)])
+    with pytest.raises(ConversionError, match='N >= 2'):
+        main(['labelme', str(tmp_path), str(tmp_path / 'x'), '--val-every', '1'])
     with pytest.raises(SystemExit) as info:  # mutually exclusive split options
         main(['dlc', str(mouse_project), str(tmp_path / 'x'), '--val-every', '3',
               '--no-split'])
@@ -71,5 +71,6 @@ def test_cli_bad_csv_cell(make_dlc_project, tmp_path):
     path = proj / 'labeled-data' / 'v' / 'CollectedData_tester.csv'
     path.write_text(path.read_text().replace('4.0', '4.0x'))
     proc = _run('dlc', proj, tmp_path / 'out', '--no-progress')
-    assert proc.returncode == 1
+    assert proc.returncode == 2  # one line on stderr through the commands' error path
     assert f"{path}: line 5, column 3 (a y): '4.0x' is not a number" in proc.stderr
+    assert 'Traceback' not in proc.stderr

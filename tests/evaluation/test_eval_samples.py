@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 import torch
 
+from customkpt.core.arrays import to_numpy
 from customkpt.evaluation.samples import (bbox_scores, box_areas, gt_of_sample, instance_areas,
-                                          sample_field, to_numpy)
+                                          sample_field)
 
 
 def test_to_numpy_and_sample_field():

@@ -17,6 +17,17 @@ Conventions:
 - With ``record_mask=True`` a transform also ORs the pixels it occluded into
   ``occlusion_mask`` (h, w) bool, for drawing and tests.
 
+The keys every occlusion transform here shares (class docstrings name only
+what they add to this):
+
+- required: ``img`` (h, w, C) crop and ``transformed_keypoints`` (N, K, 2)
+  crop pixels;
+- optional: ``keypoints_visible`` (N, K) (every keypoint counts as labelled
+  when absent) and ``keypoints_occluded`` from an earlier transform;
+- modified: ``img``;
+- added: ``keypoints_occluded`` bool (N, K), and ``occlusion_mask`` bool
+  (h, w) with ``record_mask``.
+
 The training transforms draw from numpy's global RNG (like the other
 transforms), so mmengine's ``randomness=dict(seed=...)`` makes them
 repeatable. :class:`FixedOcclusion` uses a private RNG seeded per sample, so a

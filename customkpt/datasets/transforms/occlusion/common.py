@@ -7,9 +7,9 @@ from typing import Any, Sequence
 import numpy as np
 from mmcv.transforms import BaseTransform
 
-__all__ = ['FILL_MODES', 'Rng', 'check_range', 'check_size_range', 'draw_size',
+__all__ = ['FILL_MODES', 'Rng', 'check_range', 'check_size_range', 'draw_size', 'check_count',
            'check_probability', 'check_fill', 'crop_image', 'keypoint_pixels',
-           'record_occluded', 'fill_pixels', 'box_mask', 'MaskedFill']
+           'record_occluded', 'fill_pixels', 'box_mask', 'OcclusionTransform', 'MaskedFill']
 
 #: How dropped pixels are filled: a constant ``value``, the image's per-channel
 #: mean, or uniform random values in [0, 255].
@@ -53,6 +53,13 @@ def draw_size(rng: Rng, size_range: tuple, extent: int) -> int:
     if isinstance(low, int):
         return int(rng.randint(low, high + 1))
     return max(1, int(round(rng.uniform(low, high) * extent)))
+
+
+def check_count(value: int, name: str, owner: str) -> int:
+    """A whole number >= 1 (a count of holes, patches, tries)."""
+    if int(value) < 1:
+        raise ValueError(f'{owner}: {name} must be >= 1, got {value}')
+    return int(value)
 
 
 def check_probability(prob: float, owner: str) -> float:
@@ -170,8 +177,38 @@ def box_mask(shape: tuple[int, int], boxes: np.ndarray) -> np.ndarray:
     return mask
 
 
-class MaskedFill(BaseTransform):
-    """Shared parts of the transforms that fill a random pixel mask."""
+class OcclusionTransform(BaseTransform):
+    """Base of the occlusion transforms: the sample they read and a ``repr``
+    of their settings."""
+
+    #: The attributes ``repr`` shows, in order.
+    repr_fields: tuple[str, ...] = ()
+
+    def crop_pixels(self, results: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The crop ``img``, keypoint pixels int64 (N, K, 2) and labelled bool
+        (N, K) of a sample (see :func:`keypoint_pixels`)."""
+        name = type(self).__name__
+        img = crop_image(results, name)
+        _, pixels, labelled = keypoint_pixels(results, img.shape[:2], name)
+        return img, pixels, labelled
+
+    def __repr__(self) -> str:
+        settings = ', '.join(f'{field}={getattr(self, field)!r}' for field in self.repr_fields)
+        return f'{type(self).__name__}({settings})'
+
+
+class MaskedFill(OcclusionTransform):
+    """Shared parts of the transforms that fill a random pixel mask.
+
+    Args:
+        prob: probability of filling.
+        fill: one of :data:`FILL_MODES`.
+        value: the constant fill, a number or one per channel.
+        record_mask: also write ``occlusion_mask``.
+    """
+
+    #: The shared settings, last in ``repr``.
+    repr_fields = ('fill', 'value', 'prob', 'record_mask')
 
     def __init__(self, prob: float, fill: str, value: float | Sequence[float],
                  record_mask: bool) -> None:
@@ -186,18 +223,12 @@ class MaskedFill(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         """Maybe fill a random region; see the class docstring for the keys."""
-        name = type(self).__name__
-        img = crop_image(results, name)
-        _, pixels, labelled = keypoint_pixels(results, img.shape[:2], name)
+        img, pixels, labelled = self.crop_pixels(results)
         if np.random.rand() >= self.prob:
             return results
         mask = self._mask(results, img.shape[:2], pixels, labelled)
         if mask is None or not mask.any():
             return results
         results['img'] = fill_pixels(img, mask, self.fill, self.value, np.random)
-        record_occluded(results, mask, pixels, labelled, self.record_mask, name)
+        record_occluded(results, mask, pixels, labelled, self.record_mask, type(self).__name__)
         return results
-
-    def _fill_repr(self) -> str:
-        return (f'fill={self.fill!r}, value={self.value}, prob={self.prob}, '
-                f'record_mask={self.record_mask}')

@@ -8,7 +8,7 @@ import numpy as np
 
 from customkpt.registry import TRANSFORMS
 
-from .common import MaskedFill, box_mask, check_range, check_size_range, draw_size
+from .common import MaskedFill, box_mask, check_count, check_range, check_size_range, draw_size
 
 __all__ = ['CoarseDropout', 'GridDropout', 'RandomErasing']
 
@@ -24,24 +24,16 @@ class CoarseDropout(MaskedFill):
 
     The draws, in order: one uniform for ``prob``, then :meth:`sample_holes`.
 
-    Required keys:
-        img (h, w, C) crop, transformed_keypoints (1, K, 2) crop pixels.
-    Optional keys:
-        keypoints_visible (1, K), keypoints_occluded.
-    Modified keys:
-        img.
-    Added keys:
-        keypoints_occluded bool (1, K); occlusion_mask bool (h, w) with
-        ``record_mask``.
+    Keys: those every occlusion transform shares (see
+    :mod:`customkpt.datasets.transforms.occlusion`).
 
     Args:
         num_holes: (min, max) number of holes.
         hole_size: (min, max) hole side, ints in pixels or floats in (0, 1].
-        fill: one of :data:`FILL_MODES`.
-        value: the constant fill, a number or one per channel.
-        prob: probability of dropping.
-        record_mask: also write ``occlusion_mask``.
+        fill, value, prob, record_mask: as in :class:`~.common.MaskedFill`.
     """
+
+    repr_fields = ('num_holes', 'hole_size') + MaskedFill.repr_fields
 
     def __init__(self, num_holes: Sequence[int] = (1, 8), hole_size: Sequence[float] = (10, 40),
                  fill: str = 'constant', value: float | Sequence[float] = 0, prob: float = 0.5,
@@ -69,10 +61,6 @@ class CoarseDropout(MaskedFill):
     def _mask(self, results, shape, pixels, labelled):
         return box_mask(shape, self.sample_holes(*shape))
 
-    def __repr__(self) -> str:
-        return (f'{type(self).__name__}(num_holes={self.num_holes}, '
-                f'hole_size={self.hole_size}, {self._fill_repr()})')
-
 
 @TRANSFORMS.register_module()
 class GridDropout(MaskedFill):
@@ -86,25 +74,17 @@ class GridDropout(MaskedFill):
     holes start at the top-left corner. About ``ratio ** 2`` of the crop is
     filled.
 
-    Required keys:
-        img (h, w, C) crop, transformed_keypoints (1, K, 2) crop pixels.
-    Optional keys:
-        keypoints_visible (1, K), keypoints_occluded.
-    Modified keys:
-        img.
-    Added keys:
-        keypoints_occluded bool (1, K); occlusion_mask bool (h, w) with
-        ``record_mask``.
+    Keys: those every occlusion transform shares (see
+    :mod:`customkpt.datasets.transforms.occlusion`).
 
     Args:
         unit_size: (min, max) grid unit, ints in pixels or floats in (0, 1].
         ratio: hole side / unit side, in (0, 1].
         random_offset: shift the grid randomly.
-        fill: one of :data:`FILL_MODES`.
-        value: the constant fill, a number or one per channel.
-        prob: probability of dropping.
-        record_mask: also write ``occlusion_mask``.
+        fill, value, prob, record_mask: as in :class:`~.common.MaskedFill`.
     """
+
+    repr_fields = ('unit_size', 'ratio', 'random_offset') + MaskedFill.repr_fields
 
     def __init__(self, unit_size: Sequence[float] = (10, 40), ratio: float = 0.5,
                  random_offset: bool = True, fill: str = 'constant',
@@ -129,10 +109,6 @@ class GridDropout(MaskedFill):
         cols = (np.arange(w) >= off_x) & ((np.arange(w) - off_x) % unit < hole)
         return rows[:, None] & cols[None, :]
 
-    def __repr__(self) -> str:
-        return (f'{type(self).__name__}(unit_size={self.unit_size}, ratio={self.ratio}, '
-                f'random_offset={self.random_offset}, {self._fill_repr()})')
-
 
 @TRANSFORMS.register_module()
 class RandomErasing(MaskedFill):
@@ -144,26 +120,18 @@ class RandomErasing(MaskedFill):
     that fits inside the crop is placed uniformly at random and filled. When
     none fits, the sample is left alone.
 
-    Required keys:
-        img (h, w, C) crop, transformed_keypoints (1, K, 2) crop pixels.
-    Optional keys:
-        keypoints_visible (1, K), keypoints_occluded.
-    Modified keys:
-        img.
-    Added keys:
-        keypoints_occluded bool (1, K); occlusion_mask bool (h, w) with
-        ``record_mask``.
+    Keys: those every occlusion transform shares (see
+    :mod:`customkpt.datasets.transforms.occlusion`).
 
     Args:
         area_range: (min, max) fraction of the crop area, in (0, 1].
         aspect_range: (min, max) height / width, > 0.
-        fill: one of :data:`FILL_MODES` (random noise by default, as in the
-            original method).
-        value: the constant fill, a number or one per channel.
-        prob: probability of erasing.
         max_attempts: draws before giving up.
-        record_mask: also write ``occlusion_mask``.
+        fill, value, prob, record_mask: as in :class:`~.common.MaskedFill`
+            (``fill`` is random noise by default, as in the original method).
     """
+
+    repr_fields = ('area_range', 'aspect_range', 'max_attempts') + MaskedFill.repr_fields
 
     def __init__(self, area_range: Sequence[float] = (0.02, 0.33),
                  aspect_range: Sequence[float] = (0.3, 3.3), fill: str = 'noise',
@@ -176,9 +144,7 @@ class RandomErasing(MaskedFill):
         self.aspect_range = check_range(aspect_range, 'aspect_range', 'RandomErasing')
         if self.aspect_range[0] <= 0:
             raise ValueError(f'RandomErasing: aspect_range must be > 0, got {aspect_range}')
-        if int(max_attempts) < 1:
-            raise ValueError(f'RandomErasing: max_attempts must be >= 1, got {max_attempts}')
-        self.max_attempts = int(max_attempts)
+        self.max_attempts = check_count(max_attempts, 'max_attempts', 'RandomErasing')
 
     def _mask(self, results, shape, pixels, labelled):
         h, w = shape
@@ -193,8 +159,3 @@ class RandomErasing(MaskedFill):
                 y0 = int(np.random.randint(0, h - box_h + 1))
                 return box_mask(shape, np.array([[x0, y0, x0 + box_w, y0 + box_h]]))
         return None
-
-    def __repr__(self) -> str:
-        return (f'{type(self).__name__}(area_range={self.area_range}, '
-                f'aspect_range={self.aspect_range}, max_attempts={self.max_attempts}, '
-                f'{self._fill_repr()})')

@@ -5,13 +5,10 @@ import hashlib
 from typing import Sequence
 
 import numpy as np
-from mmcv.transforms import BaseTransform
-
 from customkpt.registry import TRANSFORMS
 
-from .common import check_probability, crop_image, keypoint_pixels, record_occluded
-from .shapes import (blend_result, occluder_size, paste, procedural_texture,
-                     random_shape_alpha, shape_ranges)
+from .common import check_count, check_probability
+from .shapes import Canvas, ShapedOccluder, occluder_size, procedural_texture, random_shape_alpha
 
 __all__ = ['FixedOcclusion', 'sample_key']
 
@@ -29,7 +26,7 @@ def sample_key(results: dict) -> str:
 
 
 @TRANSFORMS.register_module()
-class FixedOcclusion(BaseTransform):
+class FixedOcclusion(ShapedOccluder):
     """Seeded procedural occluders for evaluating robustness to occlusion.
 
     The occluders of a sample depend only on ``seed`` and the sample's
@@ -47,27 +44,20 @@ class FixedOcclusion(BaseTransform):
     ``keypoint_prob`` whatever the pose density (docs/occlusion.md lists
     measured rates).
 
-    Required keys:
-        img (h, w, C) crop, transformed_keypoints (1, K, 2) crop pixels, and
-        img_id + id or img_path.
-    Optional keys:
-        keypoints_visible (1, K), keypoints_occluded.
-    Modified keys:
-        img.
-    Added keys:
-        keypoints_occluded bool (1, K); occlusion_mask bool (h, w) with
-        ``record_mask``.
+    Keys: those every occlusion transform shares (see
+    :mod:`customkpt.datasets.transforms.occlusion`); the sample also needs
+    ``img_id`` + ``id`` or ``img_path`` (:func:`sample_key`).
 
     Args:
         seed: the benchmark's seed.
         keypoint_prob: chance that a labelled keypoint is targeted.
-        scale_range: (min, max) occluder size, fraction of the crop size.
-        aspect_range: (min, max) height / width change, log-uniform.
-        jitter: how far from the target the centre may be, x occluder size.
-        edge_blur: edge softness, Gaussian sigma x the occluder's shorter side.
         max_tries: draws per target before it is left visible.
-        record_mask: also write ``occlusion_mask``.
+        scale_range, aspect_range, jitter, edge_blur, record_mask: as in
+            :class:`~.shapes.ShapedOccluder` (the keypoint is the target).
     """
+
+    repr_fields = (('seed', 'keypoint_prob') + ShapedOccluder.shape_fields +
+                   ('max_tries', 'record_mask'))
 
     def __init__(self, seed: int = 0, keypoint_prob: float = 0.25,
                  scale_range: Sequence[float] = (0.15, 0.3),
@@ -76,13 +66,8 @@ class FixedOcclusion(BaseTransform):
         name = type(self).__name__
         self.seed = int(seed)
         self.keypoint_prob = check_probability(keypoint_prob, name)
-        self.scale_range, self.aspect_range = shape_ranges(scale_range, aspect_range, name)
-        self.jitter = float(jitter)
-        self.edge_blur = float(edge_blur)
-        if int(max_tries) < 1:
-            raise ValueError(f'{name}: max_tries must be >= 1, got {max_tries}')
-        self.max_tries = int(max_tries)
-        self.record_mask = bool(record_mask)
+        super().__init__(scale_range, aspect_range, jitter, edge_blur, record_mask)
+        self.max_tries = check_count(max_tries, 'max_tries', name)
 
     def rng_for(self, results: dict) -> np.random.RandomState:
         """The private RNG of one sample."""
@@ -113,29 +98,18 @@ class FixedOcclusion(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         """Paste this sample's occluders; see the class docstring for the keys."""
-        name = type(self).__name__
-        img = crop_image(results, name)
+        img, pixels, labelled = self.crop_pixels(results)
         h, w = img.shape[:2]
-        _, pixels, labelled = keypoint_pixels(results, (h, w), name)
         rng = self.rng_for(results)
         points, flat_labelled = pixels.reshape(-1, 2), labelled.reshape(-1)
         targets = flat_labelled & (rng.rand(flat_labelled.size) < self.keypoint_prob)
-        channels = 1 if img.ndim == 2 else img.shape[2]
-        work = img.astype(np.float32).reshape(h, w, channels)
-        coverage = np.zeros((h, w), np.float32)
+        canvas = Canvas(img)
         for target in np.flatnonzero(targets):
             drawn = self._draw(rng, target, points, flat_labelled, targets, w, h)
             if drawn is None:
                 continue
             alpha, x0, y0 = drawn
-            texture = procedural_texture(rng, alpha.shape[1], alpha.shape[0], channels)
-            paste(work, texture, alpha, x0, y0, coverage)
-        results['img'] = blend_result(img, work, coverage)
-        record_occluded(results, coverage >= 0.5, pixels, labelled, self.record_mask, name)
+            texture = procedural_texture(rng, alpha.shape[1], alpha.shape[0], canvas.channels)
+            canvas.paste(texture, alpha, x0, y0)
+        canvas.commit(results, pixels, labelled, self.record_mask, type(self).__name__)
         return results
-
-    def __repr__(self) -> str:
-        return (f'{type(self).__name__}(seed={self.seed}, keypoint_prob={self.keypoint_prob}, '
-                f'scale_range={self.scale_range}, aspect_range={self.aspect_range}, '
-                f'jitter={self.jitter}, edge_blur={self.edge_blur}, '
-                f'max_tries={self.max_tries}, record_mask={self.record_mask})')

@@ -5,13 +5,12 @@ from typing import Sequence
 
 import cv2
 import numpy as np
-from mmcv.transforms import BaseTransform
 
 from customkpt.registry import TRANSFORMS
 
-from .common import check_probability, check_range, crop_image, keypoint_pixels, record_occluded
-from .shapes import (blend_result, centre_near, occluder_size, paste, procedural_texture,
-                     random_shape_alpha, shape_ranges)
+from .common import check_count, check_probability, check_range
+from .shapes import (Canvas, ShapedOccluder, centre_near, occluder_size, procedural_texture,
+                     random_shape_alpha)
 
 __all__ = ['RandomOccluder', 'OCCLUDER_SOURCES']
 
@@ -20,7 +19,7 @@ OCCLUDER_SOURCES = ('samples', 'procedural', 'both')
 
 
 @TRANSFORMS.register_module()
-class RandomOccluder(BaseTransform):
+class RandomOccluder(ShapedOccluder):
     """Paste soft-edged occluders over the subject.
 
     With probability ``prob``, ``num_occluders`` (drawn from the range) times:
@@ -45,27 +44,20 @@ class RandomOccluder(BaseTransform):
     ``occlusion_mask`` holds the same pixels. The soft edge changes some
     pixels just outside it (alpha < 0.5).
 
-    Required keys:
-        img (h, w, C) crop, transformed_keypoints (1, K, 2) crop pixels.
-    Optional keys:
-        keypoints_visible (1, K), keypoints_occluded.
-    Modified keys:
-        img.
-    Added keys:
-        keypoints_occluded bool (1, K); occlusion_mask bool (h, w) with
-        ``record_mask``.
+    Keys: those every occlusion transform shares (see
+    :mod:`customkpt.datasets.transforms.occlusion`).
 
     Args:
         prob: probability of pasting.
         source: one of :data:`OCCLUDER_SOURCES`.
         num_occluders: (min, max) occluders per sample.
-        scale_range: (min, max) occluder size, fraction of the crop size.
-        aspect_range: (min, max) height / width change, log-uniform.
-        jitter: how far from the keypoint the centre may be, x occluder size.
-        edge_blur: edge softness, Gaussian sigma x the occluder's shorter side.
         pool_size: patches kept from earlier samples.
-        record_mask: also write ``occlusion_mask``.
+        scale_range, aspect_range, jitter, edge_blur, record_mask: as in
+            :class:`~.shapes.ShapedOccluder`.
     """
+
+    repr_fields = (('prob', 'source', 'num_occluders') + ShapedOccluder.shape_fields +
+                   ('pool_size', 'record_mask'))
 
     def __init__(self, prob: float = 0.5, source: str = 'both',
                  num_occluders: Sequence[int] = (1, 2), scale_range: Sequence[float] = (0.2, 0.5),
@@ -77,13 +69,8 @@ class RandomOccluder(BaseTransform):
             raise ValueError(f'{name}: source must be one of {OCCLUDER_SOURCES}, got {source!r}')
         self.source = source
         self.num_occluders = check_range(num_occluders, 'num_occluders', name, lowest=1, integer=True)
-        self.scale_range, self.aspect_range = shape_ranges(scale_range, aspect_range, name)
-        self.jitter = float(jitter)
-        self.edge_blur = float(edge_blur)
-        if int(pool_size) < 1:
-            raise ValueError(f'{name}: pool_size must be >= 1, got {pool_size}')
-        self.pool_size = int(pool_size)
-        self.record_mask = bool(record_mask)
+        super().__init__(scale_range, aspect_range, jitter, edge_blur, record_mask)
+        self.pool_size = check_count(pool_size, 'pool_size', name)
         self.pool: list[np.ndarray] = []
         self._next_slot = 0
 
@@ -119,33 +106,19 @@ class RandomOccluder(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         """Maybe paste occluders; see the class docstring for the keys."""
-        name = type(self).__name__
-        img = crop_image(results, name)
+        img, pixels, labelled = self.crop_pixels(results)
         h, w = img.shape[:2]
-        _, pixels, labelled = keypoint_pixels(results, (h, w), name)
-        apply = np.random.rand() < self.prob
-        if apply:
-            channels = 1 if img.ndim == 2 else img.shape[2]
-            work = img.astype(np.float32).reshape(h, w, channels)
-            coverage = np.zeros((h, w), np.float32)
+        canvas = Canvas(img) if np.random.rand() < self.prob else None
+        if canvas is not None:
             count = int(np.random.randint(self.num_occluders[0], self.num_occluders[1] + 1))
             for _ in range(count):
                 ow, oh = occluder_size(np.random, w, h, self.scale_range, self.aspect_range)
                 alpha = random_shape_alpha(np.random, ow, oh, self.edge_blur)
-                texture = self._texture(ow, oh, channels)
+                texture = self._texture(ow, oh, canvas.channels)
                 cx, cy = centre_near(np.random, pixels, labelled, ow, oh, w, h, self.jitter)
-                paste(work, texture, alpha, int(round(cx - ow / 2)), int(round(cy - oh / 2)),
-                       coverage)
+                canvas.paste(texture, alpha, int(round(cx - ow / 2)), int(round(cy - oh / 2)))
         if self.source != 'procedural':
             self._collect(img, pixels, labelled)  # the clean crop, before pasting
-        if apply:
-            results['img'] = blend_result(img, work, coverage)
-            record_occluded(results, coverage >= 0.5, pixels, labelled, self.record_mask, name)
+        if canvas is not None:
+            canvas.commit(results, pixels, labelled, self.record_mask, type(self).__name__)
         return results
-
-    def __repr__(self) -> str:
-        return (f'{type(self).__name__}(prob={self.prob}, source={self.source!r}, '
-                f'num_occluders={self.num_occluders}, scale_range={self.scale_range}, '
-                f'aspect_range={self.aspect_range}, jitter={self.jitter}, '
-                f'edge_blur={self.edge_blur}, pool_size={self.pool_size}, '
-                f'record_mask={self.record_mask})')

@@ -7,10 +7,11 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from .common import Rng, check_range
+from .common import OcclusionTransform, Rng, check_range, record_occluded
 
-__all__ = ['random_shape_alpha', 'procedural_texture', 'shape_ranges', 'occluder_size', 'paste',
-           'blend_result', 'centre_near']
+__all__ = ['random_shape_alpha', 'procedural_texture', 'shape_ranges', 'occluder_size', 'Canvas',
+           'ShapedOccluder',
+           'centre_near']
 
 
 def blur_radius(w: int, h: int, edge_blur: float) -> tuple[float, int]:
@@ -99,6 +100,29 @@ def shape_ranges(scale_range: Sequence[float], aspect_range: Sequence[float], ow
     return scale, aspect
 
 
+class ShapedOccluder(OcclusionTransform):
+    """Shared settings of the transforms that paste shaped occluders.
+
+    Args:
+        scale_range: (min, max) occluder size, fraction of the crop size.
+        aspect_range: (min, max) height / width change, log-uniform.
+        jitter: how far from the keypoint the centre may be, x occluder size.
+        edge_blur: edge softness, Gaussian sigma x the occluder's shorter side.
+        record_mask: also write ``occlusion_mask``.
+    """
+
+    #: The shape settings, in ``repr`` order.
+    shape_fields = ('scale_range', 'aspect_range', 'jitter', 'edge_blur')
+
+    def __init__(self, scale_range: Sequence[float], aspect_range: Sequence[float],
+                 jitter: float, edge_blur: float, record_mask: bool) -> None:
+        name = type(self).__name__
+        self.scale_range, self.aspect_range = shape_ranges(scale_range, aspect_range, name)
+        self.jitter = float(jitter)
+        self.edge_blur = float(edge_blur)
+        self.record_mask = bool(record_mask)
+
+
 def occluder_size(rng: Rng, crop_w: int, crop_h: int, scale_range: tuple,
                    aspect_range: tuple) -> tuple[int, int]:
     scale = rng.uniform(*scale_range)
@@ -108,33 +132,49 @@ def occluder_size(rng: Rng, crop_w: int, crop_h: int, scale_range: tuple,
     return min(max(ow, 4), crop_w), min(max(oh, 4), crop_h)
 
 
-def paste(img: np.ndarray, texture: np.ndarray, alpha: np.ndarray, x0: int, y0: int,
-           coverage: np.ndarray) -> None:
-    """Blend ``texture`` into ``img`` (float32 (h, w, C)) with ``alpha`` at
-    (x0, y0), clipped to the crop; max-combine ``alpha`` into ``coverage``."""
-    h, w = img.shape[:2]
-    oh, ow = alpha.shape
-    xa, ya, xb, yb = max(x0, 0), max(y0, 0), min(x0 + ow, w), min(y0 + oh, h)
-    if xa >= xb or ya >= yb:
-        return
-    a = alpha[ya - y0:yb - y0, xa - x0:xb - x0, None]
-    t = texture[ya - y0:yb - y0, xa - x0:xb - x0].astype(np.float32)
-    region = img[ya:yb, xa:xb]
-    img[ya:yb, xa:xb] = region * (1.0 - a) + t * a
-    np.maximum(coverage[ya:yb, xa:xb], a[..., 0], out=coverage[ya:yb, xa:xb])
+class Canvas:
+    """A float32 (h, w, C) working copy of a crop that occluders are pasted
+    into, with ``coverage`` (h, w), the max-combined alpha pasted so far."""
 
+    def __init__(self, img: np.ndarray) -> None:
+        h, w = img.shape[:2]
+        self.img = img
+        self.channels = 1 if img.ndim == 2 else img.shape[2]
+        self.work = img.astype(np.float32).reshape(h, w, self.channels)
+        self.coverage = np.zeros((h, w), np.float32)
 
-def blend_result(img: np.ndarray, work: np.ndarray, coverage: np.ndarray) -> np.ndarray:
-    """Round the blended float image back to ``img``'s dtype and shape; pixels
-    with no coverage stay bit-identical."""
-    out = img.copy()
-    touched = coverage > 0
-    values = work.reshape(*img.shape[:2], -1)[touched]
-    if np.issubdtype(img.dtype, np.integer):
-        info = np.iinfo(img.dtype)
-        values = np.clip(np.rint(values), info.min, info.max)
-    out[touched] = values.astype(img.dtype).reshape(out[touched].shape)
-    return out
+    def paste(self, texture: np.ndarray, alpha: np.ndarray, x0: int, y0: int) -> None:
+        """Blend ``texture`` in with ``alpha`` at (x0, y0), clipped to the crop."""
+        h, w = self.work.shape[:2]
+        oh, ow = alpha.shape
+        xa, ya, xb, yb = max(x0, 0), max(y0, 0), min(x0 + ow, w), min(y0 + oh, h)
+        if xa >= xb or ya >= yb:
+            return
+        a = alpha[ya - y0:yb - y0, xa - x0:xb - x0, None]
+        t = texture[ya - y0:yb - y0, xa - x0:xb - x0].astype(np.float32)
+        region = self.work[ya:yb, xa:xb]
+        self.work[ya:yb, xa:xb] = region * (1.0 - a) + t * a
+        np.maximum(self.coverage[ya:yb, xa:xb], a[..., 0], out=self.coverage[ya:yb, xa:xb])
+
+    def blended(self) -> np.ndarray:
+        """The crop in its own dtype and shape; pixels with no coverage stay
+        bit-identical."""
+        img = self.img
+        out = img.copy()
+        touched = self.coverage > 0
+        values = self.work[touched]
+        if np.issubdtype(img.dtype, np.integer):
+            info = np.iinfo(img.dtype)
+            values = np.clip(np.rint(values), info.min, info.max)
+        out[touched] = values.astype(img.dtype).reshape(out[touched].shape)
+        return out
+
+    def commit(self, results: dict, pixels: np.ndarray, labelled: np.ndarray,
+               record_mask: bool, owner: str) -> None:
+        """Write the blended crop to ``results['img']``; a keypoint counts as
+        occluded where the combined alpha is >= 0.5."""
+        results['img'] = self.blended()
+        record_occluded(results, self.coverage >= 0.5, pixels, labelled, record_mask, owner)
 
 
 def centre_near(rng: Rng, pixels: np.ndarray, labelled: np.ndarray, ow: int, oh: int,
