@@ -58,7 +58,7 @@ DATA_SAMPLERS = _child('data sampler', MMENGINE_DATA_SAMPLERS, 'customkpt.datase
 TRANSFORMS = _child('transform', MMENGINE_TRANSFORMS, 'customkpt.datasets.transforms')
 
 # Models and their training.
-MODELS = _child('model', MMENGINE_MODELS, 'customkpt.models')
+MODELS = _child('model', MMENGINE_MODELS, 'customkpt.models', 'customkpt.engine.ema')
 MODEL_WRAPPERS = _child('model wrapper', MMENGINE_MODEL_WRAPPERS)
 WEIGHT_INITIALIZERS = _child('weight initializer', MMENGINE_WEIGHT_INITIALIZERS)
 OPTIMIZERS = _child('optimizer', MMENGINE_OPTIMIZERS)

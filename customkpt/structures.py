@@ -7,10 +7,11 @@ class PoseDataSample(BaseDataElement):
 
     Fields (see docs/architecture.md for shapes):
         gt_instances: boxes and keypoints in image pixels.
-        gt_instance_labels: per-keypoint training weights.
+        gt_instance_labels: per-keypoint training weights (and SimCC labels).
         gt_fields: target heatmaps.
         pred_instances: predicted keypoints and scores in image pixels.
         pred_fields: predicted heatmaps (optional).
+        pred_instance_labels: predicted SimCC vectors (optional).
     """
 
     def _field(name: str, kind: type):  # noqa: N805 - helper used at class creation
@@ -31,4 +32,5 @@ class PoseDataSample(BaseDataElement):
     gt_fields = _field('gt_fields', PixelData)
     pred_instances = _field('pred_instances', InstanceData)
     pred_fields = _field('pred_fields', PixelData)
+    pred_instance_labels = _field('pred_instance_labels', InstanceData)
     del _field

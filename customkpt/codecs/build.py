@@ -3,22 +3,23 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from .base import HeatmapCodec
 from .msra import MSRAHeatmap
+from .simcc import SimCCLabel
 from .udp import UDPHeatmap
 
 __all__ = ['CODECS', 'build_codec']
 
 #: Codec ``type`` name -> class.
-CODECS: dict[str, type[HeatmapCodec]] = {
+CODECS: dict[str, type] = {
     'MSRAHeatmap': MSRAHeatmap,
     'UDPHeatmap': UDPHeatmap,
+    'SimCCLabel': SimCCLabel,
 }
 
 
-def build_codec(cfg: Mapping[str, Any]) -> HeatmapCodec:
+def build_codec(cfg: Mapping[str, Any]) -> Any:
     """A codec from a config dict such as ``dict(type='UDPHeatmap', sigma=2.0)``
-    or a codec's :meth:`~HeatmapCodec.to_dict` (an export sidecar's ``codec``).
+    or a codec's ``to_dict()`` (an export sidecar's ``codec``).
 
     A ``type`` with a scope prefix (``'customkpt.MSRAHeatmap'``) is accepted.
 

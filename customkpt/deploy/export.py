@@ -2,8 +2,10 @@
 sidecar JSON that holds what inference needs without the config.
 
 The graph takes float32 (B, 3, h, w) crops, already normalised and in the
-network's colour order ("input"), and returns (B, K, H, W) heatmaps
-("heatmaps"). See :mod:`customkpt.deploy.sidecar` for the sidecar fields.
+network's colour order ("input"), and returns the head's outputs: (B, K, H,
+W) heatmaps ("heatmaps") for a heatmap head, or SimCC vectors (B, K, Wx)
+("simcc_x") and (B, K, Wy) ("simcc_y") for an RTMCC head. See
+:mod:`customkpt.deploy.sidecar` for the sidecar fields.
 """
 from __future__ import annotations
 
@@ -20,24 +22,26 @@ import torch.nn as nn
 from ..codecs import CODECS
 from .sidecar import sidecar_path, write_sidecar
 
-__all__ = ['HeatmapGraph', 'export_onnx', 'deploy_settings']
+__all__ = ['ExportGraph', 'export_onnx', 'deploy_settings']
 
 INPUT_NAME = 'input'
-OUTPUT_NAME = 'heatmaps'
+#: Graph output names by the number of head outputs.
+OUTPUT_NAMES = {1: ['heatmaps'], 2: ['simcc_x', 'simcc_y']}
 # Test-pipeline steps the sidecar covers; anything else cannot be replayed.
 _KNOWN_STEPS = ('LoadImage', 'GetBBoxCenterScale', 'TopdownAffine', 'PackPoseInputs',
                 'GenerateTarget')
 
 
-class HeatmapGraph(nn.Module):
-    """What gets exported: normalised crops -> heatmaps.
+class ExportGraph(nn.Module):
+    """What gets exported: normalised crops -> head outputs (heatmaps, or
+    the ``(simcc_x, simcc_y)`` pair).
 
-    With ``flip_test`` it runs the model's own ``predict_heatmaps`` with flip
-    test on: the average with the mirrored input's heatmaps, flipped back by
-    :func:`customkpt.core.flip.flip_heatmaps` (channels swapped by
-    ``dataset_meta['flip_indices']``, shifted as ``test_cfg`` says), the
-    function the ONNX predictor uses for its own flip test. Otherwise the
-    plain ``forward(mode='tensor')``.
+    With ``flip_test`` it runs the model's own ``predict_outputs`` with flip
+    test on: the average with the mirrored input's outputs, flipped back by
+    :func:`customkpt.core.flip.flip_heatmaps` (shifted as ``test_cfg``
+    says) or :func:`customkpt.core.flip.flip_vectors`, channels swapped by
+    ``dataset_meta['flip_indices']``: the functions the ONNX predictor uses
+    for its own flip test. Otherwise the plain ``forward(mode='tensor')``.
     """
 
     def __init__(self, model: nn.Module, flip_test: bool = False) -> None:
@@ -45,10 +49,10 @@ class HeatmapGraph(nn.Module):
         self.model = model
         self.flip_test = bool(flip_test)
 
-    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, ...]:
         if self.flip_test:
             with _flip_test_on(self.model):
-                return self.model.predict_heatmaps(inputs)
+                return self.model.predict_outputs(inputs)
         return self.model(inputs, mode='tensor')
 
 
@@ -118,12 +122,13 @@ def _replayed_pipeline(cfg: Any) -> tuple[float, bool, Sequence[int] | None]:
 
 def deploy_settings(model: nn.Module, input_size: Sequence[int] | None = None) -> dict[str, Any]:
     """The sidecar fields that come from the model and its config (all but
-    the heatmap size and the export options).
+    the output names and sizes and the export options).
 
     Raises:
         ValueError: the head has no decoder that
             :func:`customkpt.codecs.build_codec` can rebuild at deploy time,
-            or ``dataset_meta`` is missing.
+            ``dataset_meta`` is missing, or a new ``input_size`` is asked of
+            a head that is built for one size (SimCC).
     """
     decoder = getattr(getattr(model, 'head', None), 'decoder', None)
     codec_type = type(decoder).__name__
@@ -138,10 +143,15 @@ def deploy_settings(model: nn.Module, input_size: Sequence[int] | None = None) -
     codec = decoder.to_dict()
     if input_size is None:
         input_size = size if size is not None else decoder.input_size
-    else:  # a new input size: decode with its own scale (heatmap size set on export)
+    elif [int(v) for v in input_size] != [int(v) for v in decoder.input_size]:
+        if 'heatmap_size' not in codec:
+            raise ValueError(f'export: {codec_type} heads are built for input_size '
+                             f'{list(decoder.input_size)}; to export at {list(input_size)}, '
+                             'train (or build) the model for that size')
+        # a new input size: decode with its own scale (heatmap size set on export)
         codec['input_size'] = [int(input_size[0]), int(input_size[1])]
     mean, std, order = _normalisation(model)
-    return dict(input_name=INPUT_NAME, output_name=OUTPUT_NAME,
+    return dict(input_name=INPUT_NAME,
                 input_size=[int(input_size[0]), int(input_size[1])], mean=mean, std=std,
                 color_order=order, bbox_padding=padding, crop_use_udp=crop_udp,
                 use_udp=bool(decoder.use_udp), codec=codec,
@@ -168,30 +178,64 @@ def _check_out_path(out_path: str | os.PathLike) -> Path:
     return out
 
 
-def _set_heatmap_size(info: dict[str, Any], heatmaps: torch.Tensor, new_input: bool) -> None:
-    """Record the traced graph's heatmap size in ``info`` (and in its codec
-    when the input size was changed); warn when it differs from the codec's."""
-    hm_h, hm_w = heatmaps.shape[-2:]
+def _set_output_sizes(info: dict[str, Any], outputs: Any, new_input: bool) -> None:
+    """Record the traced graph's output names and sizes in ``info``: the
+    heatmap size (also in the codec when the input size was changed), or
+    the SimCC vector lengths; warn when they differ from the codec's."""
+    outputs = (outputs, ) if isinstance(outputs, torch.Tensor) else tuple(outputs)
+    if len(outputs) not in OUTPUT_NAMES:
+        raise ValueError(f'export: the model returns {len(outputs)} outputs; expected heatmaps '
+                         'or a (simcc_x, simcc_y) pair')
+    info['output_names'] = list(OUTPUT_NAMES[len(outputs)])
+    codec = info['codec']
+    if len(outputs) == 2:
+        info['simcc_size'] = [int(outputs[0].shape[-1]), int(outputs[1].shape[-1])]
+        split = float(codec['simcc_split_ratio'])
+        expected = [int(round(v * split)) for v in codec['input_size']]
+        if info['simcc_size'] != expected:
+            warnings.warn(f"export: the network outputs {info['simcc_size']} SimCC bins but the "
+                          f'decoder expects {expected}')
+        return
+    hm_h, hm_w = outputs[0].shape[-2:]
     info['heatmap_size'] = [int(hm_w), int(hm_h)]
     if new_input:
-        info['codec']['heatmap_size'] = [int(hm_w), int(hm_h)]
-    elif info['codec']['heatmap_size'] != info['heatmap_size']:
+        codec['heatmap_size'] = [int(hm_w), int(hm_h)]
+    elif codec['heatmap_size'] != info['heatmap_size']:
         warnings.warn(f"export: the network outputs {info['heatmap_size']} heatmaps but the "
-                      f"decoder expects {info['codec']['heatmap_size']}")
+                      f"decoder expects {codec['heatmap_size']}")
+
+
+@contextlib.contextmanager
+def _lift_fresh_as_identity(opset: int) -> Iterator[None]:
+    """Export ``aten::lift_fresh`` as the identity it is, while the block runs.
+
+    Tracing records a tensor made from a numpy array (the flip tables of
+    :mod:`customkpt.core.flip`) as a constant followed by ``lift_fresh``;
+    the TorchScript exporter folds that pair away in most graphs but, in
+    some (the SimCC flip test), meets it unfolded and has no symbolic for it.
+    """
+    from torch.onnx import register_custom_op_symbolic, unregister_custom_op_symbolic
+    register_custom_op_symbolic('aten::lift_fresh', lambda graph, tensor: tensor, opset)
+    try:
+        yield
+    finally:
+        unregister_custom_op_symbolic('aten::lift_fresh', opset)
 
 
 def _write_onnx(graph: nn.Module, dummy: torch.Tensor, out: Path, opset: int,
-                dynamic_batch: bool) -> None:
+                dynamic_batch: bool, output_names: list[str]) -> None:
     """Trace ``graph`` on ``dummy`` to ``out`` and check the written model."""
     import onnx
-    axes = {INPUT_NAME: {0: 'batch'}, OUTPUT_NAME: {0: 'batch'}} if dynamic_batch else None
-    with warnings.catch_warnings():
+    names = [INPUT_NAME, *output_names]
+    axes = {name: {0: 'batch'} for name in names} if dynamic_batch else None
+    with warnings.catch_warnings(), _lift_fresh_as_identity(opset):
         # The trace turns flip indices into constants, as intended.
         warnings.simplefilter('ignore', DeprecationWarning)
         warnings.simplefilter('ignore', torch.jit.TracerWarning)
         torch.onnx.export(graph, (dummy, ), str(out), input_names=[INPUT_NAME],
-                          output_names=[OUTPUT_NAME], dynamic_axes=axes, opset_version=opset,
-                          do_constant_folding=True, **_legacy_export_kwargs())
+                          output_names=list(output_names), dynamic_axes=axes,
+                          opset_version=opset, do_constant_folding=True,
+                          **_legacy_export_kwargs())
     onnx.checker.check_model(onnx.load(str(out)))
 
 
@@ -236,11 +280,11 @@ def export_onnx(model: nn.Module, out_path: str | os.PathLike,
     out = _check_out_path(out_path)
     was_training = model.training
     model.eval()
-    graph = HeatmapGraph(model, flip_test).eval()
+    graph = ExportGraph(model, flip_test).eval()
     w, h = info['input_size']
     dummy = torch.randn(1, 3, h, w, device=next(model.parameters()).device)
-    _set_heatmap_size(info, graph(dummy), input_size is not None)
-    _write_onnx(graph, dummy, out, opset, dynamic_batch)
+    _set_output_sizes(info, graph(dummy), input_size is not None)
+    _write_onnx(graph, dummy, out, opset, dynamic_batch, info['output_names'])
     script_path = _write_torchscript(graph, dummy, out) if torchscript else None
     model.train(was_training)
     info.update(flip_test_baked=bool(flip_test), dynamic_batch=bool(dynamic_batch),

@@ -5,7 +5,7 @@ an image and boxes in, keypoints in image pixels out. It reads the sidecar
 JSON written next to the model by :func:`customkpt.deploy.export_onnx` and
 uses only numpy, OpenCV and onnxruntime (with :mod:`customkpt.core` and
 :mod:`customkpt.codecs`): the heatmaps decode with the codec the sidecar's
-``codec`` entry builds.
+``codec`` entry builds, whatever its kind (heatmaps or SimCC vectors).
 
 Shapes: N boxes, K keypoints; keypoints (N, K, 2) float32 image pixels;
 boxes (N, 4) xyxy float32.
@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from ..codecs import build_codec
-from ..core.flip import flip_heatmaps
+from ..core.flip import flip_heatmaps, flip_vectors
 from ..core.geometry import boxes_to_regions, crop_regions, crop_to_image
 from ..core.image import read_image
 from .sidecar import read_sidecar, sidecar_path
@@ -42,7 +42,7 @@ class OnnxPredictor:
             then CPU, by default).
         batch_size: most boxes per run (all at once by default; a model
             exported without a dynamic batch runs its fixed batch).
-        flip_test: average with the mirrored crops' heatmaps. ``None`` takes
+        flip_test: average with the mirrored crops' outputs. ``None`` takes
             the training config's setting. Ignored when the flip is already
             in the graph (``sidecar['flip_test_baked']``).
         session_options: an ``onnxruntime.SessionOptions`` (threads etc.).
@@ -83,10 +83,13 @@ class OnnxPredictor:
                                             providers=list(providers))
         self.input_size = tuple(int(v) for v in self.info['input_size'])
         self.input_name = self.info['input_name']
+        self.output_names = list(self.info['output_names'])
         names = [i.name for i in self.session.get_inputs()]
-        if self.input_name not in names:
-            raise ValueError(f'{str(path)!r}: the sidecar names input {self.input_name!r} but '
-                             f'the graph has {names}')
+        outputs = [o.name for o in self.session.get_outputs()]
+        if self.input_name not in names or not set(self.output_names) <= set(outputs):
+            raise ValueError(f'{str(path)!r}: the sidecar names input {self.input_name!r} and '
+                             f'outputs {self.output_names} but the graph has {names} and '
+                             f'{outputs}')
         batch_dim = self.session.get_inputs()[0].shape[0]
         self.fixed_batch = batch_dim if isinstance(batch_dim, int) and batch_dim > 0 else None
         self.flip_test = (bool(self.info['flip_test']) if flip_test is None
@@ -119,29 +122,35 @@ class OnnxPredictor:
             x = x[:, ::-1]
         return np.ascontiguousarray((x.astype(np.float32) - self._mean) / self._std)
 
-    def _run(self, inputs: np.ndarray) -> np.ndarray:
-        """Heatmaps of (B, 3, h, w) inputs, in runs of the allowed batch."""
+    def _run(self, inputs: np.ndarray) -> list[np.ndarray]:
+        """The graph outputs of (B, 3, h, w) inputs (in the sidecar's
+        ``output_names`` order), in runs of the allowed batch."""
         step = self.fixed_batch or self.batch_size or len(inputs)
-        out = []
+        runs = []
         for start in range(0, len(inputs), step):
             chunk = inputs[start:start + step]
             n = len(chunk)
             if self.fixed_batch and n < self.fixed_batch:  # pad a static batch
                 pad = np.zeros((self.fixed_batch - n, *chunk.shape[1:]), chunk.dtype)
                 chunk = np.concatenate([chunk, pad])
-            out.append(self.session.run(None, {self.input_name: chunk})[0][:n])
-        return np.concatenate(out).astype(np.float32, copy=False)
+            runs.append([out[:n] for out in self.session.run(self.output_names,
+                                                              {self.input_name: chunk})])
+        return [np.concatenate(parts).astype(np.float32, copy=False) for parts in zip(*runs)]
 
-    def predict_heatmaps(self, inputs: np.ndarray) -> np.ndarray:
-        """(N, K, H, W) heatmaps of (N, 3, h, w) inputs, flip-averaged when
-        :attr:`flip_test`."""
-        heatmaps = self._run(inputs)
+    def predict_outputs(self, inputs: np.ndarray) -> list[np.ndarray]:
+        """The outputs of (N, 3, h, w) inputs, flip-averaged when
+        :attr:`flip_test`: ``[heatmaps (N, K, H, W)]`` or ``[simcc_x (N, K,
+        Wx), simcc_y (N, K, Wy)]``."""
+        outputs = self._run(inputs)
         if self.flip_test:
             flipped = self._run(np.ascontiguousarray(inputs[..., ::-1]))
-            flipped = flip_heatmaps(flipped, self.meta['flip_indices'],
-                                    bool(self.info['shift_heatmap']))
-            heatmaps = 0.5 * (heatmaps + flipped)
-        return heatmaps
+            table = self.meta['flip_indices']
+            if len(flipped) == 1:
+                flipped = [flip_heatmaps(flipped[0], table, bool(self.info['shift_heatmap']))]
+            else:
+                flipped = list(flip_vectors(*flipped, table))
+            outputs = [0.5 * (out + back) for out, back in zip(outputs, flipped)]
+        return outputs
 
     # -------------------------------------------------------------- call
     def __call__(self, img: np.ndarray | str | os.PathLike,
@@ -174,8 +183,8 @@ class OnnxPredictor:
         centers, sizes = boxes_to_regions(boxes, self.info['bbox_padding'], self.input_size)
         crops = crop_regions(image, centers, sizes, self.input_size,
                              bool(self.info['crop_use_udp']))
-        heatmaps = self.predict_heatmaps(self.preprocess(crops))
-        keypoints, keypoint_scores = self.codec.batch_decode(heatmaps)
+        outputs = self.predict_outputs(self.preprocess(crops))
+        keypoints, keypoint_scores = self.codec.batch_decode(*outputs)
         keypoints = crop_to_image(keypoints, self.input_size, centers, sizes,
                                   bool(self.info['use_udp']))
         return dict(keypoints=keypoints, keypoint_scores=keypoint_scores, bboxes=boxes,

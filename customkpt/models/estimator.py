@@ -1,4 +1,5 @@
-"""Top-down estimator: crop in, heatmaps and keypoints in image pixels out."""
+"""Top-down estimator: crop in, head outputs (heatmaps or SimCC vectors) and
+keypoints in image pixels out."""
 from __future__ import annotations
 
 from typing import Sequence
@@ -7,11 +8,12 @@ import numpy as np
 import torch
 import torch.nn as nn
 from mmengine.model import BaseModel
-from mmengine.structures import PixelData
+from mmengine.registry import DefaultScope
+from mmengine.structures import InstanceData, PixelData
 
 from customkpt.core.geometry import crop_to_image
 from customkpt.meta import KeypointMeta
-from customkpt.registry import MODELS
+from customkpt.registry import MODELS, SCOPE
 from customkpt.structures import PoseDataSample
 
 __all__ = ['TopdownEstimator']
@@ -51,22 +53,33 @@ def _build_test_cfg(test_cfg: dict | None, decoder) -> dict:
 
 @MODELS.register_module()
 class TopdownEstimator(BaseModel):
-    """Backbone (-> neck) -> heatmap head, with flip test at inference.
+    """Backbone (-> neck) -> head, with flip test at inference.
+
+    The head is a :class:`~customkpt.models.heads.HeatmapHead` (outputs
+    (B, K, H, W) heatmaps) or a :class:`~customkpt.models.heads.RTMCCHead`
+    (outputs ``(simcc_x (B, K, Wx), simcc_y (B, K, Wy))``). A head provides
+    ``forward(feats)``, ``loss(feats, data_samples, train_cfg)``,
+    ``predict_outputs(feats, flip_indices, test_cfg)`` (flip-test averaged
+    outputs), ``decode(outputs)`` (per sample ``keypoints`` (1, K, 2) in crop
+    pixels and ``keypoint_scores`` (1, K)) and a ``decoder`` codec whose
+    ``use_udp`` is the crop convention.
 
     Args:
-        backbone: backbone config (e.g. HRNet).
-        head: head config (e.g. HeatmapHead with a decoder codec).
+        backbone: backbone config (e.g. HRNet, CSPNeXt).
+        head: head config (HeatmapHead or RTMCCHead with a decoder codec).
         neck: optional neck config between backbone and head.
         data_preprocessor: config or module; PoseDataPreprocessor (ImageNet
             mean/std, BGR->RGB) by default.
         train_cfg: passed to the head's loss.
-        test_cfg: ``flip_test`` (default True: average with the heatmaps of
-            the mirrored input, channels swapped by the model's
-            ``dataset_meta['flip_indices']``), ``flip_mode`` ('heatmap'),
-            ``shift_heatmap`` (default True: shift the mirrored heatmaps one
-            pixel right) and ``output_heatmaps`` (keep heatmaps in
-            ``pred_fields``). The crop convention used to map keypoints back
-            to the image is the decoder codec's ``use_udp``; ``use_udp`` and
+        test_cfg: ``flip_test`` (default True: average with the outputs of
+            the mirrored input, flipped back with channels swapped by the
+            model's ``dataset_meta['flip_indices']``), ``flip_mode``
+            ('heatmap') and ``shift_heatmap`` (default True: shift the
+            mirrored heatmaps one pixel right) for heatmap heads, and
+            ``output_heatmaps`` (keep the head outputs: heatmaps in
+            ``pred_fields``, SimCC vectors in ``pred_instance_labels``).
+            The crop convention used to map keypoints back to the image is
+            the decoder codec's ``use_udp``; ``use_udp`` and
             ``flip_indices`` here are refused (ValueError).
         init_cfg: mmengine init config.
         metainfo: the keypoint definition (a ``KeypointMeta`` config dict, a
@@ -91,13 +104,15 @@ class TopdownEstimator(BaseModel):
                  pretrained: dict | None = None) -> None:
         if data_preprocessor is None:
             data_preprocessor = dict(type='PoseDataPreprocessor')
-        if isinstance(data_preprocessor, dict):
-            # Build from customkpt's registry whatever the current default scope.
-            data_preprocessor = MODELS.build(data_preprocessor)
-        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-        self.backbone = MODELS.build(backbone)
-        self.neck = MODELS.build(neck) if neck is not None else None
-        self.head = MODELS.build(head)
+        # Bare type names of the parts are customkpt's whatever the current
+        # default scope (a config of another mmengine project).
+        with DefaultScope.overwrite_default_scope(SCOPE):
+            if isinstance(data_preprocessor, dict):
+                data_preprocessor = MODELS.build(data_preprocessor)
+            super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+            self.backbone = MODELS.build(backbone)
+            self.neck = MODELS.build(neck) if neck is not None else None
+            self.head = MODELS.build(head)
         self.train_cfg = dict(train_cfg or {})
         self.test_cfg = _build_test_cfg(test_cfg, getattr(self.head, 'decoder', None))
         self.dataset_meta = (KeypointMeta.resolve(metainfo).to_dict()
@@ -124,8 +139,9 @@ class TopdownEstimator(BaseModel):
 
     def forward(self, inputs: torch.Tensor,
                 data_samples: list[PoseDataSample] | None = None, mode: str = 'tensor'):
-        """``mode``: 'tensor' -> (B, K, H, W) heatmaps; 'loss' -> dict of
-        losses; 'predict' -> data samples with ``pred_instances``."""
+        """``mode``: 'tensor' -> the head outputs ((B, K, H, W) heatmaps or
+        ``(simcc_x, simcc_y)``); 'loss' -> dict of losses; 'predict' -> data
+        samples with ``pred_instances``."""
         if mode == 'loss':
             return self.loss(inputs, data_samples)
         if mode == 'predict':
@@ -163,16 +179,17 @@ class TopdownEstimator(BaseModel):
                                  'the model use different keypoint definitions')
         return table
 
-    def predict_heatmaps(self, inputs: torch.Tensor,
-                         data_samples: list[PoseDataSample] | None = None) -> torch.Tensor:
-        """(B, K, H, W) heatmaps, flip-test averaged when ``test_cfg`` asks
-        (with the table of :meth:`flip_indices`)."""
+    def predict_outputs(self, inputs: torch.Tensor,
+                        data_samples: list[PoseDataSample] | None = None):
+        """The head outputs ((B, K, H, W) heatmaps or ``(simcc_x, simcc_y)``),
+        flip-test averaged when ``test_cfg`` asks (with the table of
+        :meth:`flip_indices`)."""
         feats = self.extract_feat(inputs)
         if not self.test_cfg.get('flip_test', False):
-            return self.head.predict_heatmaps(feats, None, self.test_cfg)
+            return self.head.predict_outputs(feats, None, self.test_cfg)
         table = self.flip_indices(data_samples)
         feats = (feats, self.extract_feat(inputs.flip(-1)))
-        return self.head.predict_heatmaps(feats, table, self.test_cfg)
+        return self.head.predict_outputs(feats, table, self.test_cfg)
 
     @torch.no_grad()
     def predict(self, inputs: torch.Tensor, data_samples: list[PoseDataSample]
@@ -180,12 +197,14 @@ class TopdownEstimator(BaseModel):
         """Fill each sample's ``pred_instances`` (numpy): ``keypoints``
         (1, K, 2) in image pixels, ``keypoint_scores`` (1, K), ``bboxes``
         (1, 4) and ``bbox_scores`` (1,) from ``gt_instances``; with
-        ``output_heatmaps`` also ``pred_fields.heatmaps`` (K, H, W)."""
+        ``output_heatmaps`` also the head outputs: ``pred_fields.heatmaps``
+        (K, H, W), or ``pred_instance_labels.keypoint_x_labels`` (1, K, Wx)
+        and ``keypoint_y_labels`` (1, K, Wy) for SimCC."""
         if data_samples is None or len(data_samples) != inputs.shape[0]:
             raise ValueError('predict needs one data sample (with input_size, input_center, '
                              'input_scale in its metainfo) per input')
-        heatmaps = self.predict_heatmaps(inputs, data_samples)
-        preds = self.head.decode(heatmaps)
+        outputs = self.predict_outputs(inputs, data_samples)
+        preds = self.head.decode(outputs)
         udp = bool(self.head.decoder.use_udp)
         for i, (sample, pred) in enumerate(zip(data_samples, preds)):
             meta = sample.metainfo
@@ -204,5 +223,17 @@ class TopdownEstimator(BaseModel):
                                     else np.ones(len(bboxes), np.float32))
             sample.pred_instances = pred
             if self.test_cfg.get('output_heatmaps', False):
-                sample.pred_fields = PixelData(heatmaps=heatmaps[i].detach().cpu())
+                _keep_outputs(sample, outputs, i)
         return data_samples
+
+
+def _keep_outputs(sample: PoseDataSample, outputs, i: int) -> None:
+    """Store sample ``i``'s head outputs: heatmaps in ``pred_fields``, SimCC
+    vectors in ``pred_instance_labels``."""
+    if isinstance(outputs, torch.Tensor):
+        sample.pred_fields = PixelData(heatmaps=outputs[i].detach().cpu())
+        return
+    simcc_x, simcc_y = outputs
+    sample.pred_instance_labels = InstanceData(
+        keypoint_x_labels=simcc_x[i:i + 1].detach().cpu(),
+        keypoint_y_labels=simcc_y[i:i + 1].detach().cpu())

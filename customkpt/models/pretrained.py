@@ -4,16 +4,20 @@
 ``.safetensors``) without executing anything from it, works out its layout
 and copies every weight whose name and shape fit the model:
 
-* backbone only (ImageNet HRNet: ``conv1.weight``, ``stage2.0...``): the keys
-  belong to ``model.backbone``;
-* full top-down model (``backbone.*``, ``head.final_layer.*``);
+* backbone only (ImageNet HRNet: ``conv1.weight``, ``stage2.0...``; CSPNeXt:
+  ``stem.0.conv.weight``, ``stage1...``): the keys belong to
+  ``model.backbone``;
+* full top-down model (``backbone.*``, ``head.*``);
 * either one as an mmengine checkpoint (``state_dict`` + ``meta``) or as a
   bare state dict.
 
-The head's last layer (``head.final_layer``: weight (K, C, kh, kw), bias
-(K,)) has one output channel per keypoint. It is transferred by keypoint
-NAME: the checkpoint's ``meta['dataset_meta']['keypoint_names']`` against the
-model's ``dataset_meta['keypoint_names']``. A point of the model takes the
+The head's per-keypoint layer (``head.final_layer``: weight (K, C, kh, kw),
+bias (K,)) has one output channel per keypoint: the last layer of the
+heatmap head, the first of the RTMCC head (whose other layers, ``mlp``,
+``gau``, ``cls_x`` and ``cls_y``, do not depend on K and are copied like
+the backbone). It is transferred by keypoint NAME: the checkpoint's
+``meta['dataset_meta']['keypoint_names']`` against the model's
+``dataset_meta['keypoint_names']``. A point of the model takes the
 channel of the checkpoint point with the same name (exact, then
 case-insensitive) or of the name ``keypoint_map`` gives it; points without a
 match keep their fresh initialisation. Without names on either side the
@@ -42,9 +46,9 @@ __all__ = ['TransferReport', 'load_pretrained', 'read_checkpoint', 'read_safeten
 
 HEAD_FINAL_LAYER = 'head.final_layer'
 
-# Top-level module names of an HRNet backbone state dict.
+# Top-level module names of an HRNet or a CSPNeXt backbone state dict.
 _BACKBONE_ROOTS = ('conv1.', 'bn1.', 'conv2.', 'bn2.', 'layer1.', 'transition1.', 'stage2.',
-                   'transition2.', 'stage3.', 'transition3.', 'stage4.')
+                   'transition2.', 'stage3.', 'transition3.', 'stage4.', 'stem.', 'stage1.')
 
 # Key of the JSON meta stored in a .safetensors header, and the sidecar suffix.
 
@@ -181,7 +185,8 @@ def read_checkpoint(checkpoint: str | Path) -> tuple[dict[str, torch.Tensor], di
 
 def detect_layout(keys: list[str] | set[str]) -> str:
     """'full' when keys carry a ``backbone.`` prefix, 'backbone' when they are
-    bare HRNet backbone keys (``conv1.weight``, ``stage2...``), else 'full'."""
+    bare HRNet or CSPNeXt backbone keys (``conv1.weight``, ``stem.0...``,
+    ``stage2...``), else 'full'."""
     keys = list(keys)
     if any(k.startswith('backbone.') for k in keys):
         return 'full'
@@ -243,8 +248,8 @@ def match_keypoints(new_names: list[str], old_names: list[str],
 def _transfer_head(model_sd: dict[str, torch.Tensor], ckpt_sd: dict[str, torch.Tensor],
                    model_meta: Mapping | None, ckpt_meta: Mapping | None,
                    keypoint_map: Mapping[str, str] | None, report: TransferReport) -> set[str]:
-    """Copy the head's final-layer channels by keypoint; returns the handled
-    model keys."""
+    """Copy the head's per-keypoint channels (``head.final_layer``) by
+    keypoint; returns the handled model keys."""
     keys = [k for k in (f'{HEAD_FINAL_LAYER}.weight', f'{HEAD_FINAL_LAYER}.bias')
             if k in model_sd and k in ckpt_sd]
     if not keys:

@@ -74,7 +74,9 @@ def _steps(cfg, kind):
 
 
 def test_every_config_file_is_covered():
-    assert sorted(p.name for p in ROOT.glob('*.py')) == sorted(EXPECTED)
+    # The RTMPose configs are covered by test_rtmpose_configs.py.
+    assert sorted(p.name for p in ROOT.glob('*.py')
+                  if not p.name.startswith('rtmpose_')) == sorted(EXPECTED)
 
 
 @pytest.mark.parametrize('name', sorted(EXPECTED))

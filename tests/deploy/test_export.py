@@ -7,7 +7,7 @@ import onnxruntime as ort
 import pytest
 import torch
 
-from customkpt.deploy.export import HeatmapGraph, deploy_settings, export_onnx
+from customkpt.deploy.export import ExportGraph, deploy_settings, export_onnx
 
 from .conftest import tiny_model
 
@@ -43,7 +43,7 @@ def test_flip_test_graph_is_the_models_flip_test(model, exports):
     out = _run(exports['flip']['onnx'], x)
     assert model.test_cfg['flip_test'] is True
     with torch.no_grad():
-        flipped_avg = model.predict_heatmaps(torch.from_numpy(x)).numpy()
+        flipped_avg = model.predict_outputs(torch.from_numpy(x)).numpy()
         plain = model(torch.from_numpy(x), mode='tensor').numpy()
     np.testing.assert_allclose(out, flipped_avg, atol=1e-5)
     assert np.abs(out - plain).max() > 1e-3  # the flip really is in the graph
@@ -54,8 +54,9 @@ def test_sidecar_fields(model, exports):
     assert result['sidecar'].endswith('flip.json')
     side = json.loads(open(result['sidecar']).read())
     assert side == json.loads(json.dumps(result['info'])) | dict(format='customkpt-onnx',
-                                                               format_version=1)
+                                                               format_version=2)
     assert side['input_size'] == [96, 128] and side['heatmap_size'] == [24, 32]
+    assert side['input_name'] == 'input' and side['output_names'] == ['heatmaps']
     np.testing.assert_allclose(side['mean'], [123.675, 116.28, 103.53], rtol=1e-6)
     np.testing.assert_allclose(side['std'], [58.395, 57.12, 57.375], rtol=1e-6)
     assert side['color_order'] == 'rgb' and side['bbox_padding'] == 1.25
@@ -100,7 +101,7 @@ def test_torchscript_file(model, tmp_path):
     traced = torch.jit.load(result['torchscript'])
     x = torch.randn(2, 3, 128, 96)
     with torch.no_grad():
-        np.testing.assert_allclose(traced(x).numpy(), HeatmapGraph(model, True)(x).numpy(),
+        np.testing.assert_allclose(traced(x).numpy(), ExportGraph(model, True)(x).numpy(),
                                    atol=1e-6)
     assert model.test_cfg['flip_test'] is True and not model.training
 

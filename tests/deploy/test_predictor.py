@@ -113,9 +113,9 @@ def test_errors(exports, tmp_path):
     with pytest.raises(ValueError, match=r"lonely.json.*codec.heatmap_size"):
         OnnxPredictor(lonely)
     side = json.loads(Path(exports['plain']['sidecar']).read_text())
-    side['codec']['type'] = 'SimCCLabel'
+    side['codec']['type'] = 'NoSuchCodec'
     (tmp_path / 'lonely.json').write_text(json.dumps(side))
-    with pytest.raises(ValueError, match=r"lonely.json.*'codec'.*unknown codec type 'SimCCLabel'"):
+    with pytest.raises(ValueError, match=r"lonely.json.*'codec'.*unknown codec type 'NoSuchCodec'"):
         OnnxPredictor(lonely)
     (tmp_path / 'lonely.json').write_text('{not json')
     with pytest.raises(ValueError, match='lonely.json.*not valid JSON'):

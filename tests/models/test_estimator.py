@@ -193,7 +193,7 @@ def test_flip_test_runs_the_network_on_the_mirrored_input(synth):
     samples = synth.make_samples(2)
     data = _batch(model, samples)
     with torch.no_grad():
-        got = model.predict_heatmaps(data['inputs'], samples)
+        got = model.predict_outputs(data['inputs'], samples)
         plain = model(data['inputs'], mode='tensor')
         mirrored = model(data['inputs'].flip(-1), mode='tensor')
     torch.testing.assert_close(got, 0.5 * (plain + flip_heatmaps(mirrored, synth.flip)))
@@ -201,7 +201,7 @@ def test_flip_test_runs_the_network_on_the_mirrored_input(synth):
     for s in samples:
         s.set_metainfo(dict(flip_indices=None))
     with torch.no_grad():
-        torch.testing.assert_close(model.predict_heatmaps(data['inputs'], samples), got)
+        torch.testing.assert_close(model.predict_outputs(data['inputs'], samples), got)
     preds = model(**data, mode='predict')
     assert preds[1].pred_instances.keypoints.shape == (1, 5, 2)
     assert 'pred_fields' not in preds[1]

@@ -75,20 +75,20 @@ def test_predict_decodes_and_flip_averages(synth):
     assert preds[0].keypoints.shape == (1, 5, 2) and preds[0].keypoint_scores.shape == (1, 5)
     assert preds[0].keypoints.dtype == np.float32
     cfg = dict(flip_test=True, shift_heatmap=True)
-    averaged = head.predict_heatmaps((feats, flipped), synth.flip, cfg)
+    averaged = head.predict_outputs((feats, flipped), synth.flip, cfg)
     want = 0.5 * (head(feats) + flip_heatmaps(head(flipped), synth.flip, shift=True))
     torch.testing.assert_close(averaged, want)
-    unshifted = head.predict_heatmaps((feats, flipped), synth.flip, dict(cfg, shift_heatmap=False))
+    unshifted = head.predict_outputs((feats, flipped), synth.flip, dict(cfg, shift_heatmap=False))
     torch.testing.assert_close(
         unshifted, 0.5 * (head(feats) + flip_heatmaps(head(flipped), synth.flip, shift=False)))
     # Per-sample tables (B, K) are accepted.
-    per_sample = head.predict_heatmaps((feats, flipped), [synth.flip, list(range(5))], cfg)
+    per_sample = head.predict_outputs((feats, flipped), [synth.flip, list(range(5))], cfg)
     torch.testing.assert_close(per_sample[0], want[0])
     assert not torch.allclose(per_sample[1], want[1])
     # Without a table the flip test refuses to guess.
     with pytest.raises(KeyError, match='flip_indices'):
-        head.predict_heatmaps((feats, flipped), None, cfg)
+        head.predict_outputs((feats, flipped), None, cfg)
     with pytest.raises(ValueError, match='flip_mode'):
-        head.predict_heatmaps((feats, flipped), synth.flip, dict(cfg, flip_mode='feature'))
+        head.predict_outputs((feats, flipped), synth.flip, dict(cfg, flip_mode='feature'))
     with pytest.raises(RuntimeError, match='decoder'):
         _head(synth, decoder=None).predict(feats, None, dict(flip_test=False))

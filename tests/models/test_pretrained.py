@@ -266,3 +266,53 @@ def test_a_file_named_in_checkpoint_meta_is_never_run(tmp_path):
     report = load_pretrained(build(SELF5), str(path))
     assert not marker.exists()
     assert report.source == str(path)
+
+
+def build_rtmpose(names, seed=0):
+    """A narrow t-size RTMPose (CSPNeXt + RTMCC head) for 64x64 crops."""
+    torch.manual_seed(seed)
+    model = MODELS.build(dict(
+        type='TopdownEstimator',
+        backbone=dict(type='CSPNeXt', deepen_factor=0.167, widen_factor=0.25, out_indices=(4,)),
+        head=dict(type='RTMCCHead', in_channels=256, out_channels=len(names), input_size=(64, 64),
+                  gau_cfg=dict(hidden_dims=32, s=16)),
+        metainfo=dict(keypoint_names=list(names))))
+    model.init_weights()
+    return model
+
+
+def test_rtmpose_head_transfers_by_name_and_the_rest_is_copied(tmp_path):
+    src = build_rtmpose(COCO, seed=1)
+    path = tmp_path / 'rtmpose_coco.pth'
+    sd = save_ckpt(path, src, COCO)
+    names = ['right_ear', 'nose', 'tail', 'left_wrist', 'Left_Eye']
+    model = build_rtmpose(names, seed=2)
+    fresh = model.head.final_layer.weight.detach().clone()
+    report = load_pretrained(model, str(path))
+    assert report.layout == 'full'
+    assert [(i, j) for i, j, *_ in report.remapped] == [(0, 4), (1, 0), (3, 9), (4, 1)]
+    assert report.reinitialised_keypoints == ['tail']
+    state = model.state_dict()
+    for i, j in [(0, 4), (1, 0), (3, 9), (4, 1)]:
+        assert torch.equal(state['head.final_layer.weight'][i], sd['head.final_layer.weight'][j])
+        assert torch.equal(state['head.final_layer.bias'][i], sd['head.final_layer.bias'][j])
+    assert torch.equal(state['head.final_layer.weight'][2], fresh[2])
+    rest = [k for k in state if not k.startswith('head.final_layer')]
+    assert any(k.startswith('head.gau.') for k in rest) and 'head.cls_x.weight' in rest
+    for key in rest:
+        assert torch.equal(state[key], sd[key]), key
+    assert report.shape_mismatched == [] and report.ignored == []
+
+
+def test_bare_cspnext_backbone_layout(tmp_path):
+    src = build_rtmpose(SELF5, seed=3)
+    backbone = {k: v.clone() for k, v in src.backbone.state_dict().items()}
+    assert detect_layout(['stem.0.conv.weight', 'stage1.0.conv.weight']) == 'backbone'
+    path = tmp_path / 'cspnext.pth'
+    torch.save(backbone, path)
+    model = build_rtmpose(SELF5, seed=4)
+    report = load_pretrained(model, str(path))
+    assert report.layout == 'backbone' and report.prefix == 'backbone'
+    for key, value in backbone.items():
+        assert torch.equal(model.backbone.state_dict()[key], value)
+    assert 'head.final_layer.weight' in report.reinitialised

@@ -10,12 +10,13 @@ Importing this package registers every transform in
 The sample keys and shapes each one reads and writes are listed in
 docs/architecture.md and in each class docstring.
 """
+from .blur import Blur, MedianBlur
 from .flip import RandomFlip
 from .formatting import DEFAULT_META_KEYS, PackPoseInputs
 from .loading import LoadImage
 from .occlusion import (CoarseDropout, FixedOcclusion, GridDropout, KeypointInfoDrop,
                         OcclusionWeight, RandomErasing, RandomOccluder)
-from .photometric import PhotometricDistortion
+from .photometric import PhotometricDistortion, RandomHSV
 from .target import GenerateTarget
 from .topdown import (GetBBoxCenterScale, RandomBBoxTransform, RandomHalfBody, TopdownAffine,
                       apply_affine, bbox_xyxy2cs, fix_aspect_ratio, get_warp_matrix)
@@ -29,3 +30,4 @@ __all__ += [
     'KeypointInfoDrop', 'CoarseDropout', 'GridDropout', 'RandomErasing', 'RandomOccluder',
     'OcclusionWeight', 'FixedOcclusion'
 ]
+__all__ += ['RandomHSV', 'Blur', 'MedianBlur']

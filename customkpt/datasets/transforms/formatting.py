@@ -39,14 +39,16 @@ class PackPoseInputs(BaseTransform):
       (1,), ``keypoints`` (1, K, 2) in image pixels, ``keypoints_visible``
       (1, K), ``areas`` (1,), ``head_size`` (1,), each when present;
     - ``gt_fields.heatmaps``: float32 tensor (K, H, W), when present;
-    - ``gt_instance_labels.keypoint_weights``: float32 tensor (1, K), when
-      present.
+    - ``gt_instance_labels.keypoint_weights``: float32 tensor (1, K), and
+      ``keypoint_x_labels`` (1, K, Wx) / ``keypoint_y_labels`` (1, K, Wy)
+      (SimCC targets), each when present.
 
     Required keys:
         img (h, w, C) or (h, w).
     Optional keys:
         bbox, bbox_score, keypoints, keypoints_visible, area, head_size,
-        heatmaps, keypoint_weights, and ``meta_keys``.
+        heatmaps, keypoint_weights, keypoint_x_labels, keypoint_y_labels,
+        and ``meta_keys``.
 
     Args:
         meta_keys: sample keys copied into the data sample's metainfo.
@@ -73,10 +75,9 @@ class PackPoseInputs(BaseTransform):
                 value = value.reshape(-1, *tail)
             gt.set_field(value, field)
         sample.gt_instances = gt
-        if results.get('keypoint_weights') is not None:
-            weights = np.asarray(results['keypoint_weights'], dtype=np.float32)
-            sample.gt_instance_labels = InstanceData(
-                keypoint_weights=torch.from_numpy(weights.reshape(-1, weights.shape[-1])))
+        labels = _instance_labels(results)
+        if labels is not None:
+            sample.gt_instance_labels = labels
         if results.get('heatmaps') is not None:
             sample.gt_fields = PixelData(heatmaps=torch.from_numpy(
                 np.ascontiguousarray(results['heatmaps'], dtype=np.float32)))
@@ -84,3 +85,19 @@ class PackPoseInputs(BaseTransform):
 
     def __repr__(self) -> str:
         return f'{type(self).__name__}(meta_keys={self.meta_keys})'
+
+
+def _instance_labels(results: dict) -> InstanceData | None:
+    """``keypoint_weights`` (1, K) and the SimCC labels (1, K, W) as float32
+    tensors, or None without weights."""
+    if results.get('keypoint_weights') is None:
+        return None
+    weights = np.asarray(results['keypoint_weights'], dtype=np.float32)
+    labels = InstanceData(
+        keypoint_weights=torch.from_numpy(weights.reshape(-1, weights.shape[-1])))
+    for key in ('keypoint_x_labels', 'keypoint_y_labels'):
+        if results.get(key) is not None:
+            value = np.asarray(results[key], dtype=np.float32)
+            labels.set_field(torch.from_numpy(
+                np.ascontiguousarray(value.reshape(-1, *value.shape[-2:]))), key)
+    return labels

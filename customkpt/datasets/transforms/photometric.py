@@ -2,8 +2,10 @@
 
 Every step is a per-value function of a uint8 channel, so each is one
 256-entry lookup table applied with ``cv2.LUT``: brightness and contrast on
-the BGR image, saturation and hue on the HSV image. That keeps the whole
+the BGR image, saturation and hue on the HSV image. That keeps each
 transform at a few passes over uint8 data, with no float copies of the image.
+:class:`PhotometricDistortion` scales and shifts (brightness, contrast,
+saturation, hue); :class:`RandomHSV` shifts hue, saturation and value.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from mmcv.transforms import BaseTransform
 
 from customkpt.registry import TRANSFORMS
 
-__all__ = ['PhotometricDistortion']
+__all__ = ['PhotometricDistortion', 'RandomHSV']
 
 _LEVELS = np.arange(256, dtype=np.float64)
 
@@ -101,3 +103,63 @@ class PhotometricDistortion(BaseTransform):
                 f'contrast_range={self.contrast_range}, '
                 f'saturation_range={self.saturation_range}, hue_delta={self.hue_delta}, '
                 f'prob={self.prob})')
+
+
+@TRANSFORMS.register_module()
+class RandomHSV(BaseTransform):
+    """Random additive shifts of hue, saturation and value (YOLOX-style HSV
+    jitter).
+
+    With probability ``prob``: each of the three channels gets, with
+    probability ``channel_prob``, a shift drawn uniformly from
+    ``[-delta, delta]`` and rounded to an integer; hue wraps around (OpenCV
+    hue units, 0-180 = 0-360 deg), saturation and value are clipped to
+    [0, 255]. The draws, every call: one uniform for ``prob``, three
+    uniforms for the shifts and three for ``channel_prob``, from numpy's
+    global RNG. Non-colour images are left alone.
+
+    Required keys:
+        img: (h, w, 3) BGR; uint8 is expected, other dtypes are clipped to
+            [0, 255] for the computation and cast back.
+    Modified keys:
+        img (same shape and dtype).
+
+    Args:
+        hue_delta: largest hue shift, OpenCV hue units.
+        saturation_delta: largest saturation shift.
+        value_delta: largest value (brightness) shift.
+        channel_prob: probability that each channel is shifted.
+        prob: probability of the transform.
+    """
+
+    def __init__(self, hue_delta: float = 5, saturation_delta: float = 30,
+                 value_delta: float = 30, channel_prob: float = 0.5, prob: float = 1.0) -> None:
+        deltas = (float(hue_delta), float(saturation_delta), float(value_delta))
+        if min(deltas) < 0:
+            raise ValueError(f'RandomHSV: the deltas must be >= 0, got {deltas}')
+        self.deltas = deltas
+        self.channel_prob = float(channel_prob)
+        self.prob = float(prob)
+
+    def transform(self, results: dict) -> dict:
+        """Shift hue, saturation and value; see the class docstring."""
+        apply = np.random.rand() < self.prob
+        shifts = np.rint(np.random.uniform(-1, 1, 3) * self.deltas)
+        shifts *= np.random.rand(3) < self.channel_prob
+        img = results['img']
+        if not apply or not shifts.any() or img.ndim != 3 or img.shape[2] != 3:
+            return results
+        dtype = img.dtype
+        work = img if dtype == np.uint8 else np.clip(img, 0, 255).astype(np.uint8)
+        hue = ((_LEVELS + shifts[0]).astype(np.int64) % 180).astype(np.uint8)
+        table = np.stack([hue, _to_table(_LEVELS + shifts[1]), _to_table(_LEVELS + shifts[2])],
+                         axis=-1).reshape(1, 256, 3)
+        hsv = cv2.LUT(cv2.cvtColor(work, cv2.COLOR_BGR2HSV), table)
+        work = cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)
+        results['img'] = work if dtype == np.uint8 else work.astype(dtype)
+        return results
+
+    def __repr__(self) -> str:
+        hue, sat, val = self.deltas
+        return (f'{type(self).__name__}(hue_delta={hue}, saturation_delta={sat}, '
+                f'value_delta={val}, channel_prob={self.channel_prob}, prob={self.prob})')

@@ -1,4 +1,5 @@
-"""Training targets: heatmaps and per-keypoint weights from a codec."""
+"""Training targets: heatmaps or SimCC labels, and per-keypoint weights, from
+a codec."""
 from __future__ import annotations
 
 import logging
@@ -12,13 +13,17 @@ from customkpt.registry import KEYPOINT_CODECS, TRANSFORMS
 
 __all__ = ['GenerateTarget']
 
+# What a codec's encode() may return besides keypoint_weights.
+_TARGET_KEYS = ('heatmaps', 'keypoint_x_labels', 'keypoint_y_labels')
+
 
 @TRANSFORMS.register_module()
 class GenerateTarget(BaseTransform):
-    """Encode the crop-pixel keypoints into target heatmaps and weights.
+    """Encode the crop-pixel keypoints into targets and weights.
 
-    The codec (e.g. ``MSRAHeatmap``, ``UDPHeatmap``) draws one Gaussian per
-    keypoint and gives weight 0 to points that are not labelled
+    The codec (``MSRAHeatmap``, ``UDPHeatmap``: heatmaps; ``SimCCLabel``: one
+    x and one y vector per keypoint) draws one Gaussian per keypoint and
+    gives weight 0 to points that are not labelled
     (``keypoints_visible`` < 0.5) and to points whose Gaussian lies entirely
     outside the heatmap, i.e. points that the crop (after shift, scale,
     rotation or half body) left out. Points just outside the crop edge keep
@@ -34,7 +39,9 @@ class GenerateTarget(BaseTransform):
     Optional keys:
         dataset_keypoint_weights (K,).
     Added keys:
-        heatmaps: float32 (K, H, W).
+        heatmaps: float32 (K, H, W), from a heatmap codec.
+        keypoint_x_labels, keypoint_y_labels: float32 (1, K, Wx) and
+            (1, K, Wy), from a SimCC codec.
         keypoint_weights: float32 (1, K).
 
     Args:
@@ -73,7 +80,9 @@ class GenerateTarget(BaseTransform):
                 print_log("GenerateTarget: use_dataset_keypoint_weights=True but the samples "
                           "carry no 'dataset_keypoint_weights'; using unweighted targets",
                           logger='current', level=logging.WARNING)
-        results['heatmaps'] = np.asarray(encoded['heatmaps'], dtype=np.float32)
+        for key in _TARGET_KEYS:
+            if key in encoded:
+                results[key] = np.asarray(encoded[key], dtype=np.float32)
         results['keypoint_weights'] = weights
         return results
 

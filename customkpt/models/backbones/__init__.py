@@ -1,3 +1,4 @@
+from .cspnext import CSPNeXt
 from .hrnet import ARCHS, HRNet
 
-__all__ = ['HRNet', 'ARCHS']
+__all__ = ['CSPNeXt', 'HRNet', 'ARCHS']

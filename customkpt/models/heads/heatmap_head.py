@@ -13,12 +13,12 @@ from typing import Sequence
 import numpy as np
 import torch
 import torch.nn as nn
-from mmengine.model import BaseModule
-from mmengine.structures import InstanceData
 
 from customkpt.core.flip import flip_heatmaps
 from customkpt.registry import KEYPOINT_CODECS, MODELS
 from customkpt.structures import PoseDataSample
+
+from .base import TopdownHead
 
 __all__ = ['HeatmapHead', 'heatmap_accuracy']
 
@@ -52,7 +52,7 @@ def heatmap_accuracy(pred: np.ndarray, target: np.ndarray, weights: np.ndarray |
 
 
 @MODELS.register_module()
-class HeatmapHead(BaseModule):
+class HeatmapHead(TopdownHead):
     """Predict K heatmaps from the last (highest-resolution) backbone feature.
 
     Args:
@@ -149,8 +149,8 @@ class HeatmapHead(BaseModule):
         return dict(loss_kpt=self.loss_module(pred, target, weights),
                     acc_pose=torch.tensor(acc, device=pred.device))
 
-    def predict_heatmaps(self, feats, flip_indices: Sequence[int] | np.ndarray | None = None,
-                         test_cfg: dict | None = None) -> torch.Tensor:
+    def predict_outputs(self, feats, flip_indices: Sequence[int] | np.ndarray | None = None,
+                        test_cfg: dict | None = None) -> torch.Tensor:
         """Heatmaps for inference, flip-test averaged when asked.
 
         Args:
@@ -169,28 +169,8 @@ class HeatmapHead(BaseModule):
             return self.forward(feats)
         if cfg.get('flip_mode', 'heatmap') != 'heatmap':
             raise ValueError(f"only flip_mode='heatmap' is supported, got {cfg['flip_mode']!r}")
-        if not (isinstance(feats, (list, tuple)) and len(feats) == 2):
-            raise ValueError('flip test needs feats as (feats, flipped_feats)')
-        if flip_indices is None:
-            raise KeyError('flip test needs flip_indices (the keypoint definition\'s partner '
-                           'table)')
-        feats, flipped_feats = feats
+        feats, flipped_feats = self.split_flip_feats(feats, flip_indices)
         heatmaps = self.forward(feats)
         flipped = flip_heatmaps(self.forward(flipped_feats), flip_indices,
                                 cfg.get('shift_heatmap', True))
         return 0.5 * (heatmaps + flipped)
-
-    def decode(self, heatmaps: torch.Tensor) -> list[InstanceData]:
-        """(B, K, H, W) heatmaps -> per sample ``keypoints`` (1, K, 2) in crop
-        pixels and ``keypoint_scores`` (1, K), numpy float32."""
-        if self.decoder is None:
-            raise RuntimeError('HeatmapHead needs a decoder (codec config) to predict')
-        kpts, scores = self.decoder.batch_decode(heatmaps.detach().float().cpu().numpy())
-        return [InstanceData(keypoints=kpts[i:i + 1], keypoint_scores=scores[i:i + 1])
-                for i in range(len(kpts))]
-
-    def predict(self, feats, flip_indices: Sequence[int] | np.ndarray | None = None,
-                test_cfg: dict | None = None) -> list[InstanceData]:
-        """Decoded keypoints in crop pixels, one InstanceData per sample (see
-        :meth:`predict_heatmaps` for the flip test)."""
-        return self.decode(self.predict_heatmaps(feats, flip_indices, test_cfg))

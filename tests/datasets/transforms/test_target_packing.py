@@ -113,6 +113,36 @@ def test_pack_matches_the_documented_layout():
     assert weights.shape == (1, 5)
 
 
+SIMCC = dict(type='SimCCLabel', input_size=INPUT, sigma=(2.0, 2.0), simcc_split_ratio=2.0)
+
+
+def test_simcc_target_and_packing():
+    sample = make_sample()
+    sample['keypoints_visible'][0, 3] = 0
+    sample['bbox'] = np.array([[58, 28, 87, 67]], np.float32)  # points 1, 3, 4 far outside
+    sample['keypoints'][0, 1] = [5, 150]
+    r = build(dict(type='GenerateTarget', encoder=SIMCC))(_cropped(False, sample))
+    assert 'heatmaps' not in r
+    np.testing.assert_array_equal(r['keypoint_weights'], [[1, 0, 1, 0, 0]])
+    x, y = r['keypoint_x_labels'], r['keypoint_y_labels']
+    assert x.shape == (1, 5, 96) and y.shape == (1, 5, 128) and x.dtype == np.float32
+    tk = r['transformed_keypoints'][0]
+    for k in (0, 2):
+        assert abs(x[0, k].argmax() / 2 - tk[k, 0]) <= 0.25 + 1e-6
+        assert abs(y[0, k].argmax() / 2 - tk[k, 1]) <= 0.25 + 1e-6
+    assert x[0, [1, 3, 4]].max() == 0
+    s = build(dict(type='PackPoseInputs'))(dict(r))['data_samples']
+    labels = s.gt_instance_labels
+    assert set(labels.keys()) == {'keypoint_weights', 'keypoint_x_labels', 'keypoint_y_labels'}
+    for key, shape in [('keypoint_x_labels', (1, 5, 96)), ('keypoint_y_labels', (1, 5, 128)),
+                       ('keypoint_weights', (1, 5))]:
+        value = labels.get(key)
+        assert isinstance(value, torch.Tensor) and value.dtype == torch.float32, key
+        assert tuple(value.shape) == shape, key
+    np.testing.assert_array_equal(labels.keypoint_x_labels.numpy(), x)
+    assert 'gt_fields' not in s
+
+
 def test_pack_without_targets_or_annotations():
     img = np.zeros((8, 6, 3), np.uint8)
     packed = build(dict(type='PackPoseInputs', meta_keys=('img_id', 'missing')))(

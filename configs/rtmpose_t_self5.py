@@ -1,0 +1,4 @@
+# RTMPose-t, otherwise configs/rtmpose_m_self5.py.
+_base_ = ['rtmpose_m_self5.py']
+
+rtmpose_size = 't'
