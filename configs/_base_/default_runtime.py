@@ -7,13 +7,16 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),
     # Keeps the newest checkpoints and the best one by the config's main metric
-    # (each config sets `save_best`).
-    checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3, rule='greater'),
+    # (each config sets `save_best`); files are written to a temporary name and
+    # renamed, so a killed run never leaves a half-written checkpoint.
+    checkpoint=dict(type='AtomicCheckpointHook', interval=10, max_keep_ckpts=3, rule='greater'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
 )
-# Gives a model built without metainfo the dataset's keypoint definition
-# (flip table) and checks that both agree. Append to this list, don't replace it.
-custom_hooks = [dict(type='ModelMetaHook')]
+# ModelMetaHook gives a model built without metainfo the dataset's keypoint
+# definition (flip table) and checks that both agree. EpochSeedHook makes each
+# epoch's random draws a function of (seed, epoch), so `--resume` reproduces
+# the uninterrupted run. Append to this list, don't replace it.
+custom_hooks = [dict(type='ModelMetaHook'), dict(type='EpochSeedHook')]
 
 env_cfg = dict(
     cudnn_benchmark=False,
