@@ -7,9 +7,7 @@ statistics of what the datasets will hold.
 The ``customkpt check`` command under its script name; ``--help`` lists the
 options.
 """
-import sys
-
-from customkpt.cli.check import main
+from customkpt.cli import run
 
 if __name__ == '__main__':
-    sys.exit(main())
+    raise SystemExit(run('check'))

@@ -6,22 +6,24 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 from typing import Any, Iterator
 
 import numpy as np
+from mmengine.config import DictAction
 
 from customkpt.datasets.base import BaseKeypointDataset
-from customkpt.datasets.validation import DatasetValidationError
+from customkpt.datasets.validation import DatasetValidationError, read_json
 from customkpt.engine.config import load_config
 from customkpt.meta import KeypointMetaError
 from customkpt.registry import DATASETS
 
+from .check_images import decode_sample
 from .common import make_parser
 
 SPLITS = ('train', 'val', 'test')
 EXAMPLES = (
-    'customkpt check CONFIG [--split train|val|test|all] [--decode-images]',
+    'customkpt check CONFIG [--split train|val|test|all] [--decode-all | --no-decode]',
+    'customkpt check CONFIG --cfg-options train_dataloader.dataset.ann_file=other.json',
     'customkpt check --ann-file ANN.json --img-root IMAGES/ [--metainfo FILE]',
 )
 NOTES = """\
@@ -30,8 +32,11 @@ checked (also each source of a merged dataset). --ann-file checks one
 COCO-keypoint file (or an MPII-layout json, recognised as a json list).
 
 Prints errors and warnings (file, image id, annotation id, field, message),
-then per dataset: images, instances, labelled points per keypoint and the
-range of box sizes. Exits with 1 when there is any error, 0 otherwise.
+the annotations left out on purpose (crowd, another category, ...) with their
+ids, then per dataset: images, instances, labelled points per keypoint and
+the range of box sizes. Every image file must exist; a sample of them (50 by
+default, spread over the dataset) is also decoded. Exits with 1 when there is
+any error, 0 otherwise.
 """
 
 
@@ -41,14 +46,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument('config', nargs='?', help='config file')
     p.add_argument('--split', choices=[*SPLITS, 'all'], default='all',
                    help='which dataloaders of the config to check (default: all)')
-    p.add_argument('--decode-images', action='store_true',
-                   help='decode every image (slow) instead of checking that it exists')
+    decode = p.add_mutually_exclusive_group()
+    decode.add_argument('--decode-all', '--decode-images', dest='decode_all',
+                        action='store_true', help='decode every image (slow)')
+    decode.add_argument('--no-decode', action='store_true',
+                        help='only check that each image file exists and is not empty')
+    p.add_argument('--decode-sample', type=int, default=50, metavar='N',
+                   help='decode this many images per dataset, spread over it (default: 50)')
+    p.add_argument('--max-problems', type=int, default=50, metavar='N',
+                   help='list at most N problems per dataset, 0 for all (default: 50)')
     p.add_argument('--ann-file', help='a COCO-keypoint (or MPII-layout) json to check')
     p.add_argument('--img-root', default='', help='folder the image names are relative to')
     p.add_argument('--metainfo', help='keypoint metainfo file for --ann-file')
+    p.add_argument('--cfg-options', nargs='+', action=DictAction,
+                   help='override config keys, e.g. train_dataloader.dataset.ann_file=x.json')
     args = p.parse_args(argv)
     if bool(args.config) == bool(args.ann_file):
         p.error('give either a CONFIG or --ann-file')
+    if args.cfg_options and not args.config:
+        p.error('--cfg-options needs a CONFIG')
     return args
 
 
@@ -65,9 +81,10 @@ def leaf_datasets(cfg: Any, where: str) -> Iterator[tuple[str, dict]]:
             yield from leaf_datasets(cfg['dataset'], f'{where}.dataset')
 
 
-def config_datasets(path: str, split: str) -> list[tuple[str, dict]]:
+def config_datasets(path: str, split: str, cfg_options: dict | None = None
+                    ) -> list[tuple[str, dict]]:
     """(label, config) of the annotation-file datasets of a config's dataloaders."""
-    cfg = load_config(path)
+    cfg = load_config(path, cfg_options)
     out = []
     for name in (SPLITS if split == 'all' else (split,)):
         loader = cfg.get(f'{name}_dataloader')
@@ -80,9 +97,12 @@ def config_datasets(path: str, split: str) -> list[tuple[str, dict]]:
 
 
 def file_dataset(args: argparse.Namespace) -> list[tuple[str, dict]]:
-    """The dataset config of ``--ann-file``."""
-    with open(args.ann_file, encoding='utf-8') as f:
-        is_list = isinstance(json.load(f), list)
+    """The dataset config of ``--ann-file`` (a file that cannot be read is
+    left to the dataset, which reports why)."""
+    try:
+        is_list = isinstance(read_json(args.ann_file), list)
+    except DatasetValidationError:
+        is_list = False
     cfg = dict(type='MpiiDataset' if is_list else 'CocoKeypointDataset', ann_file=args.ann_file,
                data_prefix=dict(img=args.img_root))
     if args.metainfo:
@@ -119,30 +139,44 @@ def statistics(ds: BaseKeypointDataset) -> list[str]:
     return lines
 
 
-def check(label: str, cfg: dict, decode: bool) -> tuple[int, int]:
+def build(cfg: dict, decode_all: bool) -> BaseKeypointDataset:
+    """The dataset of ``cfg``, its invalid records skipped (reported, not raised)."""
+    cfg = copy.deepcopy(cfg)
+    cfg.update(pipeline=[], skip_invalid=True, lazy_init=False)
+    if decode_all:
+        cfg['check_images'] = 'decode'
+    return DATASETS.build(cfg)
+
+
+def check(label: str, cfg: dict, args: argparse.Namespace) -> tuple[int, int]:
     """Check one dataset; print its report and statistics.
 
     Returns:
         (errors, warnings).
     """
-    cfg = copy.deepcopy(cfg)
-    cfg.update(pipeline=[], skip_invalid=True, lazy_init=False)
-    if decode:
-        cfg['check_images'] = 'decode'
     print(f'== {label}: {cfg.get("type")} {cfg.get("ann_file")}')
+    max_lines = args.max_problems or None
+    hint = '--max-problems 0 lists all'
     try:
-        ds = DATASETS.build(cfg)
+        ds = build(cfg, args.decode_all)
     except DatasetValidationError as exc:
-        print(exc.report.format())
+        print(exc.report.format(max_lines, hint))
+        print()
         return max(len(exc.report.errors), 1), len(exc.report.warnings)
     except (KeypointMetaError, ValueError, OSError, KeyError, TypeError) as exc:
         print(f'error: cannot load the dataset: {type(exc).__name__}: {exc}')
+        print()
         return 1, 0
     report = ds.report
-    print(report.format())
+    decoded = 0
+    if not args.decode_all and not args.no_decode:
+        decoded = decode_sample(ds, report, args.decode_sample)
+    print(report.format(max_lines, hint))
     if report.errors:
         print(f'(with skip_invalid=True, {len(report.bad_records)} of {report.num_records} '
               'records would be dropped)')
+    if decoded:
+        print(f'decoded a sample of {decoded} images (--decode-all decodes every image)')
     for line in statistics(ds):
         print(line)
     print()
@@ -152,14 +186,14 @@ def check(label: str, cfg: dict, decode: bool) -> tuple[int, int]:
 def main(argv: list[str] | None = None) -> int:
     """Check every target; exit status 1 when there is an error."""
     args = parse_args(argv)
-    targets = (config_datasets(args.config, args.split) if args.config
+    targets = (config_datasets(args.config, args.split, args.cfg_options) if args.config
                else file_dataset(args))
     if not targets:
         print('no annotation-file dataset found')
         return 1
     errors = warnings = 0
     for label, cfg in targets:
-        e, w = check(label, cfg, args.decode_images)
+        e, w = check(label, cfg, args)
         errors, warnings = errors + e, warnings + w
     verdict = 'FAILED' if errors else 'OK'
     print(f'{verdict}: {errors} errors, {warnings} warnings in {len(targets)} dataset(s)')

@@ -13,7 +13,12 @@ the base class owns the order of the steps:
 4. raise :class:`DatasetValidationError` on errors, or with
    ``skip_invalid=True`` drop the bad records and log one line;
 5. ``_parse``: one sample dict per instance, with the keys listed in
-   ``docs/architecture.md``.
+   ``docs/architecture.md``; valid records left out on purpose (crowd,
+   another category, ...) are counted in ``report.skipped``;
+6. raise :class:`DatasetValidationError` when no sample is left.
+
+An annotation file that cannot be read (missing, empty, truncated, not
+UTF-8, ...) raises :class:`DatasetValidationError` too, naming the file.
 """
 from __future__ import annotations
 
@@ -25,8 +30,10 @@ from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
+from mmengine.registry import DefaultScope
 
 from ..meta import KeypointMeta, KeypointMetaError, derive_flip_pairs
+from ..registry import SCOPE
 from .validation import WARNING, DatasetValidationError, ValidationReport, format_counts
 
 # What ``metainfo`` accepts (typing.Union: the package supports Python 3.9).
@@ -93,11 +100,14 @@ class BaseKeypointDataset(BaseDataset):
         self.skip_invalid = bool(skip_invalid)
         self.check_images = check_images
         self._raw_cache: Any = None
-        super().__init__(
-            ann_file=ann_file, metainfo=None, data_root=data_root,
-            data_prefix=dict(data_prefix) if data_prefix is not None else dict(img=''),
-            indices=indices, serialize_data=serialize_data, pipeline=list(pipeline),
-            test_mode=test_mode, lazy_init=lazy_init, max_refetch=max_refetch)
+        # The pipeline's bare type names are customkpt's whatever the current
+        # default scope (a config of another mmengine project).
+        with DefaultScope.overwrite_default_scope(SCOPE):
+            super().__init__(
+                ann_file=ann_file, metainfo=None, data_root=data_root,
+                data_prefix=dict(data_prefix) if data_prefix is not None else dict(img=''),
+                indices=indices, serialize_data=serialize_data, pipeline=list(pipeline),
+                test_mode=test_mode, lazy_init=lazy_init, max_refetch=max_refetch)
 
     # ------------------------------------------------------------- metainfo
     @property
@@ -131,7 +141,21 @@ class BaseKeypointDataset(BaseDataset):
         report = self._validate(raw)
         self.report = report
         self._apply_report(report)
-        return self._parse(raw, report.bad_records if self.skip_invalid else set())
+        data_list = self._parse(raw, report.bad_records if self.skip_invalid else set())
+        if not data_list:
+            self._raise_empty(report)
+        return data_list
+
+    def _raise_empty(self, report: ValidationReport) -> None:
+        """No sample is left: one error that says why each record went."""
+        dropped = len(report.bad_records)
+        reasons = [f'{dropped} dropped for errors (skip_invalid=True)'] if dropped else []
+        reasons += [f'{len(ids)} skipped: {why}' for why, ids in report.skipped.items()]
+        report.error(None, None, 'annotations',
+                     f'no usable instance in {report.num_records} records'
+                     + (f' ({"; ".join(reasons)})' if reasons else ''))
+        report.fatal = True
+        raise DatasetValidationError(report, hint='A dataset needs at least one instance.')
 
     def _warn_missing_flip_pairs(self) -> None:
         """Log when the definition has no flip pairs although its names
@@ -160,7 +184,7 @@ class BaseKeypointDataset(BaseDataset):
             print_log(
                 f'{type(self).__name__}: skipped {len(report.bad_records)} of '
                 f'{report.num_records} records of {report.file} with errors ({per_field} '
-                'problems); `python tools/check_dataset.py` lists them',
+                'problems); `customkpt check` lists them',
                 logger='current', level=logging.WARNING)
         if report.warnings:
             per_field = format_counts(report.counts(WARNING))

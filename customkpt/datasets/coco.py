@@ -23,7 +23,6 @@ pycocotools index), so a file with 100k annotations loads in seconds.
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 from typing import Any, Mapping
@@ -35,15 +34,30 @@ from ..core.boxes import boxes_from_points, clip_boxes, xywh_to_xyxy
 from ..meta import KeypointMeta, KeypointMetaError
 from ..registry import DATASETS
 from .base import BaseKeypointDataset
-from .validation import ValidationReport, validate_coco, validate_detections
+from .validation import (DatasetValidationError, ValidationReport, read_json, validate_coco,
+                         validate_detections)
+from .validation.categories import require_category
+from .validation.coco import check_layout
+from .validation.records import image_size, is_id
+
+
+#: Why a valid annotation is left out of the samples (see the module docs).
+SKIP_REASONS = {
+    'crowd': 'crowd (iscrowd 1)',
+    'zero_area': 'area 0',
+    'unlabelled': 'no labelled point (training)',
+    'empty_box': 'box empty after clipping to the image',
+}
 
 
 def _image_sizes(images: list[Mapping[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
-    def get(img: Mapping[str, Any], key: str) -> float:
-        v = img.get(key)
-        return float(v) if isinstance(v, (int, float)) and v > 0 else np.nan
-    return (np.array([get(i, 'width') for i in images], dtype=np.float64),
-            np.array([get(i, 'height') for i in images], dtype=np.float64))
+    sizes = np.array([image_size(img) for img in images], dtype=np.float64).reshape(-1, 2)
+    return sizes[:, 0], sizes[:, 1]
+
+
+def _images_by_id(images: list[Any]) -> dict[Any, dict]:
+    """The image records with a usable id, by id."""
+    return {img['id']: img for img in images if isinstance(img, Mapping) and is_id(img.get('id'))}
 
 
 def _annotation_boxes(anns: list[Mapping[str, Any]], xy: np.ndarray, visible: np.ndarray,
@@ -112,12 +126,8 @@ class CocoKeypointDataset(BaseKeypointDataset):
 
     # ---------------------------------------------------------------- read
     def _read_annotations(self) -> tuple[Any, Any]:
-        with open(self.ann_file, encoding='utf-8') as f:
-            data = json.load(f)
-        dets = None
-        if not self.use_gt_box:
-            with open(self.bbox_file, encoding='utf-8') as f:
-                dets = json.load(f)
+        data = read_json(self.ann_file)
+        dets = None if self.use_gt_box else read_json(self.bbox_file, 'detection file')
         return data, dets
 
     def _choose_category(self, data: Any) -> dict | None:
@@ -147,9 +157,15 @@ class CocoKeypointDataset(BaseKeypointDataset):
 
     def _resolve_meta(self, raw: tuple[Any, Any]) -> KeypointMeta:
         data, _ = raw
+        layout = ValidationReport(file=self.ann_file)
+        if not check_layout(layout, data):
+            raise DatasetValidationError(layout, hint='These errors concern the whole file.')
         self.category = self._choose_category(data)
-        meta = KeypointMeta.resolve(self.meta_cfg, category=self.category,
-                                    source=f'metainfo of {self.ann_file}')
+        require_category(self.ann_file, data, self.category, bool(self.meta_cfg))
+        source = (f'metainfo of {self.ann_file}' if self.meta_cfg or self.category is None else
+                  f'{self.ann_file}: category {self.category.get("id")} '
+                  f'({self.category.get("name", "")!r}) of "categories"')
+        meta = KeypointMeta.resolve(self.meta_cfg, category=self.category, source=source)
         names = (self.category or {}).get('keypoints')
         if names and len(names) != meta.num_keypoints:
             raise KeypointMetaError(
@@ -174,8 +190,7 @@ class CocoKeypointDataset(BaseKeypointDataset):
             return report
         # Samples are detections: their problems decide what is skipped; the
         # annotation file's problems are still reported (the metric reads it).
-        images = {img['id']: img for img in data['images']
-                  if isinstance(img, Mapping) and img.get('id') is not None}
+        images = _images_by_id(data['images'])
         dets_report = validate_detections(dets, self.bbox_file, images, self.img_dir,
                                           self.check_images)
         combined = ValidationReport(file=self.bbox_file, num_records=dets_report.num_records,
@@ -187,25 +202,23 @@ class CocoKeypointDataset(BaseKeypointDataset):
     # --------------------------------------------------------------- parse
     def _parse(self, raw: tuple[Any, Any], skip: set[int]) -> list[dict]:
         data, dets = raw
-        images = {img['id']: img for img in data['images']
-                  if isinstance(img, Mapping) and img.get('id') is not None}
+        images = _images_by_id(data['images'])
         if self.use_gt_box:
             return self._parse_annotations(data['annotations'], images, skip)
         return self._parse_detections(dets, images, skip)
 
     def _parse_annotations(self, anns: list[dict], images: Mapping[Any, dict],
                            skip: set[int]) -> list[dict]:
-        assert self.meta is not None
-        k, cat_id = self.meta.num_keypoints, self._cat_id
-        skipped = dict(crowd=0, zero_area=0, unlabelled=0, empty_box=0)
+        assert self.meta is not None and self.report is not None
+        k, cat_id, report = self.meta.num_keypoints, self._cat_id, self.report
         kept: list[dict] = []
         for pos, ann in enumerate(anns):
             if pos in skip or (cat_id is not None and ann.get('category_id', cat_id) != cat_id):
                 continue
             if ann.get('iscrowd', 0):
-                skipped['crowd'] += 1
+                report.skip(SKIP_REASONS['crowd'], ann.get('id'))
             elif ann.get('area') is not None and ann['area'] <= 0:
-                skipped['zero_area'] += 1
+                report.skip(SKIP_REASONS['zero_area'], ann.get('id'))
             else:
                 kept.append(ann)
         n = len(kept)
@@ -224,9 +237,11 @@ class CocoKeypointDataset(BaseKeypointDataset):
         keep = np.ones(n, dtype=bool)
         if not self.test_mode:
             keep &= num_labelled > 0
-            skipped['unlabelled'] = int((~keep).sum())
+            for i in np.flatnonzero(~keep):
+                report.skip(SKIP_REASONS['unlabelled'], kept[i].get('id'))
         good_box = np.isfinite(box_area) & (box_area > 0)
-        skipped['empty_box'] = int((keep & ~good_box).sum())
+        for i in np.flatnonzero(keep & ~good_box):
+            report.skip(SKIP_REASONS['empty_box'], kept[i].get('id'))
         keep &= good_box
 
         paths: dict[Any, str] = {}
@@ -244,7 +259,7 @@ class CocoKeypointDataset(BaseKeypointDataset):
                 keypoints_visible=visible[i:i + 1].astype(np.float32),
                 area=area[i:i + 1].copy(), iscrowd=0, num_keypoints=int(num_labelled[i]),
                 **self._common_fields()))
-        self._log_loaded(len(data_list), skipped)
+        self._log_loaded(len(data_list))
         return data_list
 
     def _parse_detections(self, dets: list[dict], images: Mapping[Any, dict],
@@ -274,11 +289,11 @@ class CocoKeypointDataset(BaseKeypointDataset):
                   f'with score >= {self.bbox_score_thr}', logger='current', level=logging.INFO)
         return data_list
 
-    def _log_loaded(self, n: int, skipped: Mapping[str, int]) -> None:
-        reasons = {'crowd': 'crowd', 'zero_area': 'area 0', 'unlabelled': 'no labelled point',
-                   'empty_box': 'box empty after clipping to the image'}
-        parts = [f'{reasons[key]}: {v}' for key, v in skipped.items() if v]
+    def _log_loaded(self, n: int) -> None:
+        """One line: the instances, and every annotation left out with why."""
+        assert self.report is not None
+        skipped = self.report.skip_lines(with_file=False)
         print_log(f'{type(self).__name__}: {n} instances from {self.ann_file}'
-                  + (f' (left out: {", ".join(parts)})' if parts else ''),
-                  logger='current', level=logging.INFO)
+                  + (f'; {"; ".join(skipped)}' if skipped else ''),
+                  logger='current', level=logging.WARNING if skipped else logging.INFO)
 

@@ -32,9 +32,10 @@ from typing import Any, Callable, Mapping, Optional, Sequence, Union
 import numpy as np
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
+from mmengine.registry import DefaultScope
 
 from ..meta import KeypointMeta, KeypointMetaError
-from ..registry import DATASETS
+from ..registry import DATASETS, SCOPE
 
 # One source's mapping: None, a rename dict or index pairs (typing.Union: the
 # package supports Python 3.9).
@@ -157,9 +158,10 @@ class MergedKeypointDataset(BaseDataset):
         self.seed = int(seed)
         self.source_metas: list[KeypointMeta] = []
         self.index_maps: list[np.ndarray] = []
-        super().__init__(ann_file='', metainfo=None, pipeline=list(pipeline),
-                         test_mode=test_mode, lazy_init=lazy_init, max_refetch=max_refetch,
-                         serialize_data=serialize_data)
+        with DefaultScope.overwrite_default_scope(SCOPE):  # bare names are customkpt's
+            super().__init__(ann_file='', metainfo=None, pipeline=list(pipeline),
+                             test_mode=test_mode, lazy_init=lazy_init,
+                             max_refetch=max_refetch, serialize_data=serialize_data)
         self._metainfo = self.meta.to_dict()
 
     @property

@@ -44,7 +44,7 @@ from ..core.presets import MPII_METAINFO
 from ..meta import KeypointMeta
 from ..registry import DATASETS
 from .base import BaseKeypointDataset
-from .validation import ValidationReport, validate_mpii
+from .validation import ValidationReport, read_json, validate_mpii
 
 PIXEL_STD = 200.0
 #: Downward shift of the MPII centre, in units of ``scale``.
@@ -112,8 +112,7 @@ class MpiiDataset(BaseKeypointDataset):
             self.headboxes_file = os.path.join(self.data_root, self.headboxes_file)
 
     def _read_annotations(self) -> list[dict]:
-        with open(self.ann_file, encoding='utf-8') as f:
-            return json.load(f)
+        return read_json(self.ann_file)
 
     def _resolve_meta(self, raw: Any) -> KeypointMeta:
         base = mpii_meta()

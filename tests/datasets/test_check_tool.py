@@ -59,7 +59,8 @@ def test_subprocess_exit_codes_and_output(good, bad):
 def test_statistics_and_decode_option(good, capsys):
     tool = load_tool()
     (good.parent / 'img' / 'b.png').write_bytes(b'broken')
-    assert tool.main(['--ann-file', str(good), '--img-root', str(good.parent / 'img')]) == 0
+    assert tool.main(['--ann-file', str(good), '--img-root', str(good.parent / 'img'),
+                      '--no-decode']) == 0
     out = capsys.readouterr().out
     assert 'images: 2, instances: 2, keypoints: K=3' in out
     lines = {line.split()[0]: line.split()[1] for line in out.splitlines()
@@ -107,3 +108,77 @@ def test_bad_metainfo_is_reported_not_raised(good, tmp_path, capsys):
     tool = load_tool()
     assert tool.main(['--ann-file', str(good), '--metainfo', str(meta)]) == 1
     assert 'cannot load the dataset' in capsys.readouterr().out
+
+
+def test_unreadable_annotation_files_are_reported_not_raised(good, tmp_path, capsys):
+    tool = load_tool()
+    truncated = tmp_path / 'cut.json'
+    truncated.write_text(good.read_text()[:40])
+    for path, words in ((tmp_path / 'missing.json', 'annotation file not found'),
+                        (truncated, 'looks truncated')):
+        assert tool.main(['--ann-file', str(path)]) == 1
+        out = capsys.readouterr().out
+        assert f"{path}: image -, annotation -, field 'file': " in out and words in out
+        assert 'FAILED: 1 errors' in out
+
+
+def test_wrong_image_folder_is_said_once(good, tmp_path, capsys):
+    tool = load_tool()
+    assert tool.main(['--ann-file', str(good), '--img-root', str(tmp_path / 'nope')]) == 1
+    out = capsys.readouterr().out
+    assert out.count('does not exist') == 1 and 'image file not found' not in out
+    assert 'FAILED: 1 errors' in out and 'Traceback' not in out
+
+
+def test_missing_files_sorted_naturally_and_capped(write_coco, capsys):
+    images = [{'id': i, 'file_name': f'{i}.png'} for i in range(1, 61)]
+    anns = [ann(i, i, [(5, 5, 2), (9, 9, 2), (0, 0, 0)], bbox=[1, 1, 9, 9]) for i in range(1, 61)]
+    path = write_coco(images, anns, NAMES, make_images=False)
+    write_image(path.parent / 'img' / '60.png', 64, 48)
+    tool = load_tool()
+    assert tool.main(['--ann-file', str(path), '--img-root', str(path.parent / 'img'),
+                      '--max-problems', '20']) == 1
+    out = capsys.readouterr().out
+    listed = [int(line.split('image ')[1].split(',')[0]) for line in out.splitlines()
+              if 'image file not found' in line]
+    assert listed == list(range(1, 21))
+    assert '... and 39 more problems (--max-problems 0 lists all)' in out
+    assert 'FAILED: 59 errors' in out
+
+
+def test_images_that_do_not_decode_fail_by_default(good, capsys):
+    tool = load_tool()
+    img = good.parent / 'img'
+    for name in ('a.png', 'b.png'):
+        (img / name).write_text('hello')
+    args = ['--ann-file', str(good), '--img-root', str(img)]
+    assert tool.main(args) == 1
+    out = capsys.readouterr().out
+    assert out.count('cannot be decoded') == 2 and 'FAILED: 2 errors' in out
+    assert tool.main([*args, '--decode-sample', '1']) == 1
+    assert capsys.readouterr().out.count('cannot be decoded') == 1
+    assert tool.main([*args, '--no-decode']) == 0
+
+
+def test_skipped_annotations_are_listed(write_coco, capsys):
+    path = write_coco([{'id': 1, 'file_name': 'a.png'}],
+                      [ann(1, 1, [(5, 5, 2), (9, 9, 2), (0, 0, 0)], bbox=[1, 1, 9, 9]),
+                       ann(2, 1, [(5, 5, 2), (9, 9, 2), (0, 0, 0)], bbox=[1, 1, 9, 9],
+                           category_id=7)], NAMES)
+    tool = load_tool()
+    assert tool.main(['--ann-file', str(path), '--img-root', str(path.parent / 'img')]) == 0
+    out = capsys.readouterr().out
+    assert '1 annotation skipped: category_id 7 is not the keypoint category 1' in out
+    assert 'ann ids [2]' in out and 'OK: 0 errors, 1 warnings' in out
+
+
+def test_cfg_options_choose_the_file(good, bad, tmp_path, capsys):
+    cfg = tmp_path / 'cfg.py'
+    cfg.write_text(f"train_dataloader = dict(dataset=dict(type='CocoKeypointDataset', "
+                   f"ann_file={str(good)!r}, data_prefix=dict(img={str(tmp_path / 'img')!r})))\n")
+    tool = load_tool()
+    assert tool.main([str(cfg)]) == 0
+    capsys.readouterr()
+    assert tool.main([str(cfg), '--cfg-options',
+                      f'train_dataloader.dataset.ann_file={bad}']) == 1
+    assert str(bad) in capsys.readouterr().out

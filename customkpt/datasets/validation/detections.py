@@ -1,11 +1,10 @@
 """Validation of a COCO detection-result list (the boxes of top-down evaluation)."""
 from __future__ import annotations
 
-import math
 import os
 from typing import Any, Mapping
 
-from .records import check_box, check_image_file, image_size, is_number
+from .records import check_box, check_image_file, describe, image_size, is_finite, is_id
 from .report import ValidationReport
 
 __all__ = ['validate_detections']
@@ -28,20 +27,15 @@ def validate_detections(dets: Any, bbox_file: str, images: Mapping[Any, Mapping[
         problems is the detection's position in the list.
     """
     report = ValidationReport(file=bbox_file)
-    if not isinstance(dets, list):
-        report.error(None, None, 'file', 'a detection file must hold a json list')
-        report.fatal = True
-        return report
-    report.num_records = len(dets)
     used: dict[Any, list[int]] = {}
-    for pos, det in enumerate(dets):
-        if not isinstance(det, Mapping):
-            report.error(None, pos, 'detection', 'not an object')
-            report.bad_records.add(pos)
-            continue
+    for pos, det in report.objects(dets, 'a detection file', 'detection'):
         iid = det.get('image_id')
         bad = False
-        if iid not in images:
+        if iid is not None and not is_id(iid):
+            report.error(describe(iid), pos, 'image_id',
+                         f'must be an integer or a string, got {describe(iid)}')
+            iid, bad = None, True
+        elif iid not in images:
             report.error(iid, pos, 'image_id', 'refers to an image id not in the annotation file')
             bad = True
         else:
@@ -50,8 +44,8 @@ def validate_detections(dets: Any, bbox_file: str, images: Mapping[Any, Mapping[
                          iid, pos, 'bbox'):
             bad = True
         score = det.get('score')
-        if not (is_number(score) and math.isfinite(score)):
-            report.error(iid, pos, 'score', f'must be a finite number, got {score!r}')
+        if not is_finite(score):
+            report.error(iid, pos, 'score', f'must be a finite number, got {describe(score)}')
             bad = True
         if bad:
             report.bad_records.add(pos)

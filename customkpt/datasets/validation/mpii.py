@@ -1,10 +1,10 @@
 """Validation of an MPII-layout annotation file."""
 from __future__ import annotations
 
-import os
-from typing import Any, Mapping
+from typing import Any
 
-from .records import check_image_file, check_mpii_record
+from .images import check_image_files
+from .records import check_mpii_record
 from .report import ValidationReport
 
 __all__ = ['validate_mpii']
@@ -19,26 +19,18 @@ def validate_mpii(records: Any, ann_file: str, img_dir: str, num_keypoints: int,
     record's position.
     """
     report = ValidationReport(file=ann_file)
-    if not isinstance(records, list):
-        report.error(None, None, 'file', 'an MPII annotation file must hold a json list')
-        report.fatal = True
-        return report
-    report.num_records = len(records)
     k = int(num_keypoints)
     by_image: dict[str, list[int]] = {}
-    for pos, rec in enumerate(records):
-        if not isinstance(rec, Mapping):
-            report.error(None, pos, 'record', 'not an object')
-            report.bad_records.add(pos)
-            continue
+    for pos, rec in report.objects(records, 'an MPII annotation file', 'record'):
         name = rec.get('image')
         if isinstance(name, str) and name:
             by_image.setdefault(name, []).append(pos)
         if not check_mpii_record(report, rec, pos, k):
             report.bad_records.add(pos)
-    for name, positions in by_image.items():
-        why = check_image_file(os.path.join(img_dir, name), check_images)
-        if why:
-            report.error(name, None, 'image', why)
-            report.bad_records.update(positions)
+    if report.fatal:
+        return report
+    bad = check_image_files(report, {name: name for name in by_image}, img_dir, check_images,
+                            field_name='image')
+    for name in bad:
+        report.bad_records.update(by_image[name])
     return report

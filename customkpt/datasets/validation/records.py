@@ -8,18 +8,22 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from typing import Any, Mapping
 
 import numpy as np
 
 from .report import VISIBILITY_VALUES, ValidationReport
 
-__all__ = ['NUMBER_TYPES', 'is_number', 'finite_numbers', 'check_image_file', 'image_size',
-           'check_box', 'check_image_record', 'check_keypoint_list', 'check_annotation',
-           'check_mpii_record']
+__all__ = ['NUMBER_TYPES', 'is_number', 'is_finite', 'is_id', 'describe', 'finite_numbers',
+           'check_image_file', 'image_size', 'check_box', 'check_image_record',
+           'check_keypoint_list', 'check_annotation', 'check_mpii_record']
 
 # Types json.load gives numbers (bool is excluded on purpose).
 NUMBER_TYPES = frozenset((int, float))
+
+#: The largest finite float (json integers beyond it do not convert).
+_FLOAT_MAX = sys.float_info.max
 
 #: (width, height) of an image whose size is unknown.
 UNKNOWN_SIZE = (math.nan, math.nan)
@@ -27,7 +31,44 @@ UNKNOWN_SIZE = (math.nan, math.nan)
 
 def is_number(value: Any) -> bool:
     """True for int / float (numpy too), False for bool."""
+    kind = type(value)
+    if kind is int or kind is float:   # the common case first: this runs per field
+        return True
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+
+
+def is_finite(value: Any) -> bool:
+    """True for a number that is finite as a float (json integers too large
+    for a float, such as ``10**400``, are not)."""
+    kind = type(value)
+    if kind is float:
+        return math.isfinite(value)
+    if kind is int:
+        return -_FLOAT_MAX <= value <= _FLOAT_MAX
+    if not is_number(value):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
+def is_id(value: Any) -> bool:
+    """True for a usable record id: an integer or a string (not a bool)."""
+    kind = type(value)
+    if kind is int or kind is str:
+        return True
+    return isinstance(value, (int, str, np.integer)) and not isinstance(value, bool)
+
+
+def describe(value: Any, limit: int = 60) -> str:
+    """A short ``repr`` of any json value, for messages (long or deeply
+    nested values are cut)."""
+    try:
+        text = repr(value)
+    except (RecursionError, ValueError):
+        text = f'<{type(value).__name__}>'
+    return text if len(text) <= limit else f'{text[:limit]}... ({type(value).__name__})'
 
 
 def finite_numbers(values: Any, length: int | None = None) -> tuple[bool, str]:
@@ -37,9 +78,11 @@ def finite_numbers(values: Any, length: int | None = None) -> tuple[bool, str]:
     if length is not None and len(values) != length:
         return False, f'has {len(values)} values, expected {length}'
     if not all(is_number(v) for v in values):
-        return False, f'contains non-numbers: {values!r}'
-    if not all(math.isfinite(v) for v in values):
-        return False, f'contains NaN or inf: {values!r}'
+        return False, f'contains non-numbers: {describe(values)}'
+    if not all(is_finite(v) for v in values):
+        too_large = any(not isinstance(v, float) and not is_finite(v) for v in values)
+        what = 'a number too large for a float' if too_large else 'NaN or inf'
+        return False, f'contains {what}: {describe(values)}'
     return True, ''
 
 
@@ -53,6 +96,8 @@ def check_image_file(path: str, check: bool | str) -> str:
     """
     if not check:
         return ''
+    if '\x00' in path:
+        return f'image path contains a NUL character: {path!r}'
     try:
         size = os.path.getsize(path)
     except OSError:
@@ -71,7 +116,7 @@ def image_size(img: Mapping[str, Any]) -> tuple[float, float]:
     out = []
     for key in ('width', 'height'):
         v = img.get(key)
-        out.append(float(v) if is_number(v) and math.isfinite(v) and v > 0 else math.nan)
+        out.append(float(v) if is_finite(v) and v > 0 else math.nan)
     return out[0], out[1]
 
 
@@ -100,13 +145,20 @@ def check_image_record(report: ValidationReport, img: Mapping[str, Any]) -> bool
     that has an ``id``; True when they are usable."""
     iid = img['id']
     ok = True
-    if not isinstance(img.get('file_name'), str) or not img['file_name']:
+    name = img.get('file_name')
+    if name is None or name == '':
         report.error(iid, None, 'file_name', 'missing')
+        ok = False
+    elif not isinstance(name, str):
+        report.error(iid, None, 'file_name', f'must be a string, got {describe(name)}')
+        ok = False
+    elif '\x00' in name:
+        report.error(iid, None, 'file_name', f'contains a NUL character: {describe(name)}')
         ok = False
     for key in ('width', 'height'):
         v = img.get(key)
-        if v is not None and not (is_number(v) and math.isfinite(v) and v > 0):
-            report.error(iid, None, key, f'must be a positive number, got {v!r}')
+        if v is not None and not (is_finite(v) and v > 0):
+            report.error(iid, None, key, f'must be a positive number, got {describe(v)}')
             ok = False
     return ok
 
@@ -115,7 +167,7 @@ def check_keypoint_list(report: ValidationReport, ann: Mapping[str, Any], k: int
     """Check that ``keypoints`` is a list of ``3 * k`` json numbers."""
     iid, aid, kp = ann.get('image_id'), ann.get('id'), ann.get('keypoints')
     if not isinstance(kp, (list, tuple)):
-        report.error(iid, aid, 'keypoints', f'missing or not a list: {kp!r}'[:120])
+        report.error(iid, aid, 'keypoints', f'missing or not a list: {describe(kp, 100)}')
     elif len(kp) != 3 * k:
         report.error(iid, aid, 'keypoints',
                      f'has {len(kp)} values, expected 3*K = {3 * k} (K={k})')
@@ -141,8 +193,16 @@ def check_annotation(report: ValidationReport, ann: Mapping[str, Any],
         if not check_box(report, ann['bbox'], size or UNKNOWN_SIZE, iid, aid, 'bbox'):
             ok = False
     area = ann.get('area')
-    if area is not None and not (is_number(area) and math.isfinite(area)):
-        report.error(iid, aid, 'area', f'must be a finite number, got {area!r}')
+    if area is not None and not is_finite(area):
+        report.error(iid, aid, 'area', f'must be a finite number, got {describe(area)}')
+        ok = False
+    crowd = ann.get('iscrowd')
+    if crowd is not None and not (is_number(crowd) and crowd in (0, 1)):
+        report.error(iid, aid, 'iscrowd', f'must be 0 or 1, got {describe(crowd)}')
+        ok = False
+    declared = ann.get('num_keypoints')
+    if declared is not None and not (is_finite(declared) and declared == int(declared)):
+        report.error(iid, aid, 'num_keypoints', f'must be an integer, got {describe(declared)}')
         ok = False
     return ok
 
@@ -155,7 +215,7 @@ def _check_mpii_joints(report: ValidationReport, rec: Mapping[str, Any], pos: in
     arr = None
     try:
         arr = np.asarray(joints, dtype=np.float64)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError, RecursionError):
         pass
     if arr is None or arr.shape != (k, 2):
         shape = None if arr is None else arr.shape
@@ -193,7 +253,7 @@ def check_mpii_record(report: ValidationReport, rec: Mapping[str, Any], pos: int
         report.error(name, pos, 'center', 'is -1 (no person position in the annotation)')
         ok = False
     scale = rec.get('scale')
-    if not (is_number(scale) and math.isfinite(scale) and scale > 0):
-        report.error(name, pos, 'scale', f'must be a positive number, got {scale!r}')
+    if not (is_finite(scale) and scale > 0):
+        report.error(name, pos, 'scale', f'must be a positive number, got {describe(scale)}')
         ok = False
     return _check_mpii_joints(report, rec, pos, k, ok)

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 __all__ = ['ERROR', 'WARNING', 'VISIBILITY_VALUES', 'MAX_ERROR_LINES', 'Problem',
-           'ValidationReport', 'DatasetValidationError', 'format_counts']
+           'ValidationReport', 'DatasetValidationError', 'format_counts', 'MAX_SKIPPED_IDS']
 
 ERROR = 'error'
 WARNING = 'warning'
@@ -16,6 +16,9 @@ VISIBILITY_VALUES = (0, 1, 2)
 
 #: How many report lines a :class:`DatasetValidationError` message shows.
 MAX_ERROR_LINES = 50
+
+#: How many annotation ids a line about skipped annotations lists.
+MAX_SKIPPED_IDS = 10
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,9 @@ class ValidationReport:
             plus every record of an image with an error.
         fatal: True when an error concerns the whole file, so that skipping
             records cannot repair it.
+        skipped: annotation ids the dataset leaves out on purpose (another
+            category, crowd, no labelled point, ...), by reason: valid records
+            that are still counted and reported.
     """
 
     file: str
@@ -71,6 +77,7 @@ class ValidationReport:
     warnings: list[Problem] = field(default_factory=list)
     bad_records: set[int] = field(default_factory=set)
     fatal: bool = False
+    skipped: dict[str, list[Any]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -88,11 +95,54 @@ class ValidationReport:
         self.warnings.append(
             Problem(file or self.file, image_id, ann_id, field_name, message, WARNING))
 
+    def objects(self, records: Any, file_what: str, record_what: str
+                ) -> Iterator[tuple[int, Mapping[str, Any]]]:
+        """The records of a file that is one json list of objects, as
+        (position, record), while it is iterated: anything but a list is a
+        fatal error (no records); a record that is not an object is an error
+        and a bad record.
+
+        Args:
+            records: the parsed json.
+            file_what: the file, for the message ('an MPII annotation file').
+            record_what: the field named for a record that is not an object.
+        """
+        if not isinstance(records, list):
+            self.error(None, None, 'file', f'{file_what} must hold a json list')
+            self.fatal = True
+            return
+        self.num_records = len(records)
+        for pos, rec in enumerate(records):
+            if isinstance(rec, Mapping):
+                yield pos, rec
+            else:
+                self.error(None, pos, record_what, 'not an object')
+                self.bad_records.add(pos)
+
+    def skip(self, reason: str, ann_id: Any) -> None:
+        """Count a valid record that is left out on purpose, with its reason."""
+        self.skipped.setdefault(reason, []).append(ann_id)
+
+    def skip_lines(self, with_file: bool = True) -> list[str]:
+        """One line per reason: ``'3 annotations skipped: crowd (file X, ann
+        ids [4, 7, 9])'``, at most :data:`MAX_SKIPPED_IDS` ids each."""
+        lines = []
+        for reason, ids in self.skipped.items():
+            shown = ', '.join(map(str, ids[:MAX_SKIPPED_IDS]))
+            more = f', ... {len(ids) - MAX_SKIPPED_IDS} more' if len(ids) > MAX_SKIPPED_IDS else ''
+            where = f'file {self.file}, ' if with_file else ''
+            plural = 's' if len(ids) != 1 else ''
+            lines.append(f'{len(ids)} annotation{plural} skipped: {reason} '
+                         f'({where}ann ids [{shown}{more}])')
+        return lines
+
     def merge(self, other: 'ValidationReport') -> None:
         """Append another report's problems (e.g. of a detection file)."""
         self.errors.extend(other.errors)
         self.warnings.extend(other.warnings)
         self.fatal = self.fatal or other.fatal
+        for reason, ids in other.skipped.items():
+            self.skipped.setdefault(reason, []).extend(ids)
 
     def counts(self, severity: str = ERROR) -> dict[str, int]:
         """Number of problems per field, most frequent first."""
@@ -109,19 +159,22 @@ class ValidationReport:
         return (f'{self.file}: {part(ERROR, self.errors)}, '
                 f'{part(WARNING, self.warnings)} in {self.num_records} records')
 
-    def format(self, max_lines: int | None = None) -> str:
-        """The summary line, then one line per problem (errors first).
+    def format(self, max_lines: int | None = None,
+               more_hint: str = 'run `customkpt check` for the full list') -> str:
+        """The summary line, one line per problem (errors first), then one
+        line per reason annotations were skipped.
 
         Args:
             max_lines: show at most this many problem lines and say how many
                 more there are; ``None`` shows all.
+            more_hint: what the line about the problems not shown suggests.
         """
         problems = self.errors + self.warnings
         shown = problems if max_lines is None else problems[:max_lines]
         lines = [self.summary()] + [f'  {p}' for p in shown]
         if len(shown) < len(problems):
-            lines.append(f'  ... and {len(problems) - len(shown)} more problems '
-                         '(run tools/check_dataset.py for the full list)')
+            lines.append(f'  ... and {len(problems) - len(shown)} more problems ({more_hint})')
+        lines.extend(f'  {line}' for line in self.skip_lines())
         return '\n'.join(lines)
 
 
@@ -138,7 +191,6 @@ class DatasetValidationError(ValueError):
         if hint:
             text = f'{text}\n{hint}'
         super().__init__(text)
-
 
 
 def format_counts(counts: Mapping[str, int]) -> str:
