@@ -51,8 +51,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument('--boxes', default='full', help='as customkpt video --boxes')
     p.add_argument('--track-padding', type=float, default=1.25,
                    help='as customkpt video --track-padding')
-    p.add_argument('--track-min-size', type=float, default=16.0,
-                   help='as customkpt video --track-min-size')
+    p.add_argument('--track-min-size', type=float, default=None,
+                   help='as customkpt video --track-min-size (default: from the model)')
     p.add_argument('--tracker', default='oks', choices=('oks', 'iou', 'none'))
     p.add_argument('--smooth', default='oneeuro', choices=('none', 'oneeuro', 'ema'))
     p.add_argument('--min-cutoff', type=float, default=1.0)
@@ -92,8 +92,8 @@ def _video_args(args: argparse.Namespace) -> argparse.Namespace:
         + ['--device', args.device, '--boxes', args.boxes, '--tracker', args.tracker,
            '--smooth', args.smooth, '--min-cutoff', str(args.min_cutoff), '--beta',
            str(args.beta), '--d-cutoff', str(args.d_cutoff), '--alpha', str(args.alpha),
-           '--kpt-thr', str(args.kpt_thr), '--track-padding', str(args.track_padding),
-           '--track-min-size', str(args.track_min_size)]
+           '--kpt-thr', str(args.kpt_thr), '--track-padding', str(args.track_padding)]
+        + ([] if args.track_min_size is None else ['--track-min-size', str(args.track_min_size)])
         + (['--batch-size', str(args.batch_size)] if args.batch_size else []))
 
 

@@ -36,7 +36,7 @@ from customkpt.core.boxes import box_iou, clip_boxes
 from customkpt.registry import BOX_PROVIDERS
 
 __all__ = ['BoxProvider', 'FullFrameBoxes', 'BoxFileBoxes', 'KeypointTrackingBoxes',
-           'build_box_provider', 'clip_to_frame', 'empty_boxes']
+           'build_box_provider', 'clip_to_frame', 'empty_boxes', 'shift_inside']
 
 #: What a provider returns: (boxes (N, 4) xyxy float32, scores (N,) float32).
 Boxes = tuple[np.ndarray, np.ndarray]
@@ -51,6 +51,19 @@ def empty_boxes() -> Boxes:
 def clip_to_frame(boxes: np.ndarray, shape: Sequence[int]) -> np.ndarray:
     """Clip (N, 4) xyxy boxes to a frame of ``shape`` (h, w, ...); float32."""
     return clip_boxes(boxes, shape[1], shape[0])
+
+
+def shift_inside(boxes: np.ndarray, shape: Sequence[int]) -> np.ndarray:
+    """(N, 4) xyxy boxes moved (not shrunk) to lie inside a frame of
+    ``shape`` (h, w, ...) along each axis where they fit; float32."""
+    out = np.asarray(boxes, np.float32).reshape(-1, 4).copy()
+    for lo, hi, side in ((0, 2, shape[1]), (1, 3, shape[0])):
+        fits = out[:, hi] - out[:, lo] <= side
+        shift = np.where(out[:, lo] < 0, -out[:, lo], np.minimum(side - out[:, hi], 0))
+        shift = np.where(fits, shift, 0)
+        out[:, lo] += shift
+        out[:, hi] += shift
+    return out
 
 
 def build_box_provider(cfg: Mapping[str, Any] | BoxProvider | None) -> BoxProvider:
@@ -180,9 +193,17 @@ class KeypointTrackingBoxes:
     ``min_points`` keypoints scoring above ``score_thr`` and their mean score
     is at least ``min_mean_score``. Its box is the extent of those points,
     grown about its centre by ``padding`` (and to at least ``min_size``
-    pixels a side), clipped to the frame; its score is their mean score.
-    When no instance can be followed (first frame, or every instance lost),
-    the frame's boxes come from ``fallback``.
+    pixels a side), moved inside the frame where it fits, else clipped; its
+    score is their mean score.
+
+    When no instance can be followed, the frame's boxes come from
+    ``fallback`` (the first frame, or tracking lost after the fallback had
+    found something to follow). When the fallback's own boxes could not be
+    followed either, asking it again on the next frame would only repeat
+    that: the last frame's boxes are then held (:attr:`held`) and the
+    fallback is tried again every ``retry_interval`` frames. So with the
+    whole frame as fallback and a model not yet confident, the whole frame
+    is used once, not on every frame.
 
     With ``refresh_interval`` set, the fallback also runs every that many
     frames and adds its boxes that overlap no followed box (intersection
@@ -194,34 +215,52 @@ class KeypointTrackingBoxes:
         min_points: fewest confident points to follow an instance.
         min_mean_score: lowest mean score of those points (default
             ``score_thr``).
-        min_size: smallest box side in pixels.
+        min_size: smallest box side in pixels; ``None``: set from the model
+            by :class:`~customkpt.apis.video.VideoPoseEstimator`
+            (:func:`customkpt.apis.video.model_box_floor`).
         fallback: provider (config dict or object) used when lost.
         refresh_interval: run the fallback every this many frames too.
         refine_lost: on a frame where tracking was lost, let
             :class:`~customkpt.apis.video.VideoPoseEstimator` run the model a
             second time on the boxes that the fallback's keypoints give (one
             more forward pass on such frames only).
+        retry_interval: frames between fallback tries while its boxes
+            cannot be followed (0: try on every lost frame, never hold).
     """
 
     def __init__(self, score_thr: float = 0.3, padding: float = 1.25, min_points: int = 2,
-                 min_mean_score: float | None = None, min_size: float = 16.0,
+                 min_mean_score: float | None = None, min_size: float | None = None,
                  fallback: Mapping[str, Any] | BoxProvider | None = None,
-                 refresh_interval: int | None = None, refine_lost: bool = True) -> None:
+                 refresh_interval: int | None = None, refine_lost: bool = True,
+                 retry_interval: int = 30) -> None:
         if padding <= 0:
             raise ValueError(f'KeypointTrackingBoxes: padding must be > 0, got {padding}')
         if min_points < 1:
             raise ValueError(f'KeypointTrackingBoxes: min_points must be >= 1, got {min_points}')
+        if retry_interval < 0:
+            raise ValueError(f'KeypointTrackingBoxes: retry_interval must be >= 0, got '
+                             f'{retry_interval}')
         self.score_thr = float(score_thr)
         self.padding = float(padding)
         self.min_points = int(min_points)
         self.min_mean_score = self.score_thr if min_mean_score is None else float(min_mean_score)
-        self.min_size = float(min_size)
+        self.min_size = None if min_size is None else float(min_size)
         self.fallback = build_box_provider(fallback if fallback is not None
                                            else dict(type='FullFrameBoxes'))
         self.refresh_interval = refresh_interval
         self.refine_lost = bool(refine_lost)
+        self.retry_interval = int(retry_interval)
         #: Whether the last call used the fallback alone (tracking lost).
         self.lost = True
+        #: Whether the last call held the previous frame's boxes.
+        self.held = False
+        self._fallback_frame: int | None = None   # frame of the last fallback try
+        self._fallback_failed = False
+
+    def reset(self) -> None:
+        """Forget the fallback's history (a new video)."""
+        self.lost, self.held = True, False
+        self._fallback_frame, self._fallback_failed = None, False
 
     def boxes_from_keypoints(self, keypoints: np.ndarray, scores: np.ndarray,
                              shape: Sequence[int]) -> Boxes:
@@ -229,6 +268,7 @@ class KeypointTrackingBoxes:
         from keypoints (N, K, 2) and scores (N, K)."""
         kpts = np.asarray(keypoints, np.float64).reshape(len(keypoints), -1, 2)
         scores = np.asarray(scores, np.float64).reshape(kpts.shape[:2])
+        min_size = self.min_size or 0.0
         boxes, box_scores = [], []
         for pts, sc in zip(kpts, scores):
             ok = (sc > self.score_thr) & np.isfinite(pts).all(-1) & np.isfinite(sc)
@@ -236,14 +276,31 @@ class KeypointTrackingBoxes:
                 continue
             lo, hi = pts[ok].min(0), pts[ok].max(0)
             centre = (lo + hi) / 2
-            size = np.maximum((hi - lo) * self.padding, self.min_size)
+            size = np.maximum((hi - lo) * self.padding, min_size)
             boxes.append(np.concatenate([centre - size / 2, centre + size / 2]))
             box_scores.append(sc[ok].mean())
         if not boxes:
             return empty_boxes()
-        clipped = clip_to_frame(np.array(boxes, np.float32), shape)
+        clipped = clip_to_frame(shift_inside(np.array(boxes, np.float32), shape), shape)
         good = (clipped[:, 2] > clipped[:, 0]) & (clipped[:, 3] > clipped[:, 1])
         return clipped[good], np.array(box_scores, np.float32)[good]
+
+    def _held_boxes(self, frame_idx: int, previous: Mapping[str, Any] | None) -> Boxes | None:
+        """The previous frame's boxes, when the fallback has just failed and
+        is not due for another try."""
+        if previous is None or not len(previous.get('bboxes', ())):
+            return None
+        if self._fallback_frame is not None and self.lost:
+            self._fallback_failed = True   # what the fallback gave could not be followed
+        due = (self._fallback_frame is None or self.retry_interval == 0
+               or frame_idx - self._fallback_frame >= self.retry_interval)
+        if not self._fallback_failed or due:
+            return None
+        boxes = np.asarray(previous['bboxes'], np.float32).reshape(-1, 4)
+        scores = previous.get('bbox_scores')
+        scores = (np.ones(len(boxes), np.float32) if scores is None
+                  else np.asarray(scores, np.float32).reshape(-1))
+        return boxes.copy(), scores.copy()
 
     def __call__(self, frame: np.ndarray, frame_idx: int,
                  previous: Mapping[str, Any] | None = None) -> Boxes:
@@ -251,9 +308,15 @@ class KeypointTrackingBoxes:
         if previous is not None and len(previous.get('keypoints', ())):
             boxes, scores = self.boxes_from_keypoints(previous['keypoints'],
                                                       previous['keypoint_scores'], frame.shape)
-        self.lost = len(boxes) == 0
-        if self.lost:
+        if len(boxes) == 0:
+            held = self._held_boxes(frame_idx, previous)
+            self.held = held is not None
+            self.lost = not self.held
+            if self.held:
+                return held
+            self._fallback_frame = frame_idx
             return self.fallback(frame, frame_idx, previous)
+        self.lost = self.held = self._fallback_failed = False
         if self.refresh_interval and frame_idx % self.refresh_interval == 0:
             new_boxes, new_scores = self.fallback(frame, frame_idx, previous)
             if len(new_boxes):

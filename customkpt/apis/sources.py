@@ -1,7 +1,8 @@
 """Frame sources for video inference: a video file, a folder of images or a
 camera, each yielding ``(frame_idx, timestamp, frame)`` (:func:`open_source`).
 
-Unreadable frames are skipped and counted; an unreadable source raises an
+Unreadable frames are skipped and counted, and reading goes on past them up
+to the frame count the container declares; an unreadable source raises an
 error that names it.
 """
 from __future__ import annotations
@@ -18,7 +19,8 @@ __all__ = ['IMAGE_EXTENSIONS', 'FrameSource', 'open_source']
 
 #: File extensions read from an image folder.
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
-#: Consecutive unreadable frames after which a video is taken to have ended.
+#: Consecutive unreadable frames tried one by one; past them, frames further
+#: and further ahead are tried (bad frames are skipped, never the rest).
 MAX_CONSECUTIVE_FAILURES = 25
 
 
@@ -45,8 +47,12 @@ class FrameSource:
         fps: frames per second (``None`` when unknown).
         num_frames: frames in the source when known, else ``None``.
         size: (w, h) of the frames when known before reading.
-        skipped: number of frames skipped as unreadable.
+        skipped: number of frames skipped as unreadable; for a video, every
+            frame up to the declared count that could not be read, so that
+            frames read + ``skipped`` == ``num_frames``.
         skipped_frames: their indices (and for folders, file names).
+        unreadable_tail: of those, the frames at the end of a video after
+            the last readable one (a cut-short file).
     """
 
     def __init__(self, src: str | int | Path, fps: float | None = None,
@@ -55,6 +61,7 @@ class FrameSource:
         self.max_frames = max_frames
         self.skipped = 0
         self.skipped_frames: list[Any] = []
+        self.unreadable_tail = 0
         self.size: tuple[int, int] | None = None
         self.files: list[Path] = []
         text = str(src)
@@ -119,7 +126,7 @@ class FrameSource:
         self.skipped_frames.append(what)
 
     def __iter__(self) -> Iterator[tuple[int, float | None, np.ndarray]]:
-        self.skipped, self.skipped_frames = 0, []
+        self.skipped, self.skipped_frames, self.unreadable_tail = 0, [], 0
         if self.kind == 'images':
             yield from self._iter_images()
         else:
@@ -141,21 +148,16 @@ class FrameSource:
         if not cap.isOpened():
             raise OSError(f'cannot open {self.name if is_camera else str(self.path)!r}')
         start = time.monotonic()
-        idx = failures = 0
+        idx = 0
         try:
             while self.max_frames is None or idx < self.max_frames:
                 ok, frame = cap.read()
                 if not ok or frame is None:
-                    # Past the known end (or a camera that stopped): done.
-                    if is_camera or self.num_frames is None or idx >= self.num_frames - 1:
+                    if is_camera or self.num_frames is None or idx >= self.num_frames:
+                        return   # a camera that stopped, or past the declared end
+                    idx, frame = self._skip_bad(cap, idx)
+                    if frame is None:
                         return
-                    failures += 1
-                    if failures > MAX_CONSECUTIVE_FAILURES:
-                        return
-                    self._skip(dict(frame_idx=idx))
-                    idx += 1
-                    continue
-                failures = 0
                 if is_camera:
                     stamp: float | None = time.monotonic() - start
                 else:
@@ -164,6 +166,52 @@ class FrameSource:
                 idx += 1
         finally:
             cap.release()
+
+    def _skip_bad(self, cap: cv2.VideoCapture, idx: int) -> tuple[int, np.ndarray | None]:
+        """Frame ``idx`` of a video could not be read: count it and seek on.
+
+        The next frames are tried one by one (seeking to each) for
+        :data:`MAX_CONSECUTIVE_FAILURES` frames; past them, frames 2, 4, 8, ...
+        further on, and once one reads, the first readable frame after the bad
+        run is found by bisection. Every frame not read is counted as skipped;
+        when nothing up to the declared end (or ``max_frames``) can be read, the
+        rest is also counted in :attr:`unreadable_tail`.
+
+        Returns:
+            the index of the next frame read and the frame, or ``(end, None)``.
+        """
+        end = self.num_frames or 0
+        bad, step = idx, 1          # the last index known to be unreadable
+        found: tuple[int, np.ndarray] | None = None
+        while bad + 1 < end and found is None:
+            if bad - idx + 1 >= MAX_CONSECUTIVE_FAILURES:
+                step *= 2
+            probe = min(bad + step, end - 1)
+            frame = _read_at(cap, probe)
+            if frame is not None:
+                found = probe, frame
+            else:
+                bad = probe
+        if found is not None:
+            good, frame = found
+            while good - bad > 1:   # the first readable frame after the run
+                mid = (bad + good) // 2
+                got = _read_at(cap, mid)
+                bad, good, frame = (bad, mid, got) if got is not None else (mid, good, frame)
+            _read_at(cap, good)     # leaves the capture at good + 1
+        else:
+            good, frame = end, None
+            self.unreadable_tail = end - idx
+        for skipped in range(idx, good):
+            self._skip(dict(frame_idx=skipped))
+        return good, frame
+
+
+def _read_at(cap: cv2.VideoCapture, index: int) -> np.ndarray | None:
+    """Seek to a frame and read it (``None`` when it cannot be decoded)."""
+    cap.set(cv2.CAP_PROP_POS_FRAMES, index)
+    ok, frame = cap.read()
+    return frame if ok and frame is not None else None
 
 
 def open_source(src: str | int | Path, fps: float | None = None,

@@ -20,11 +20,47 @@ import numpy as np
 
 from .boxes import BoxProvider, build_box_provider
 
-__all__ = ['VideoPoseEstimator']
+__all__ = ['VideoPoseEstimator', 'model_box_floor']
 
 
 def _is_config(obj: Any) -> bool:
     return isinstance(obj, Mapping)
+
+
+def _input_and_padding(predictor: Any) -> tuple[Any, float]:
+    """The network input (w, h) and the box padding of the predictor's
+    crops: the sidecar's for ONNX, the test pipeline's for a torch model."""
+    info = getattr(predictor, 'info', None)
+    if isinstance(info, Mapping) and info.get('input_size'):
+        return info['input_size'], float(info.get('bbox_padding', 1.25))
+    model = getattr(predictor, 'model', None)
+    if model is None:
+        return getattr(predictor, 'input_size', None), 1.25
+    import warnings
+
+    from customkpt.deploy.export import deploy_settings
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            settings = deploy_settings(model)
+        return settings['input_size'], float(settings['bbox_padding'])
+    except (ValueError, AttributeError, KeyError, TypeError):
+        decoder = getattr(getattr(model, 'head', None), 'decoder', None)
+        return getattr(decoder, 'input_size', None), 1.25
+
+
+def model_box_floor(predictor: Any) -> float | None:
+    """The smallest box side, in frame pixels, that keeps the model's crop
+    at or above its own input resolution: ``max(input_size) / bbox_padding``
+    (the predictor pads each box by ``bbox_padding`` before cropping it to
+    ``input_size``). A smaller box means the frame is enlarged into the
+    crop, and an uncertain model, whose confident points huddle together,
+    would shrink the box further every frame. ``None`` when the predictor
+    does not tell its input size."""
+    size, padding = _input_and_padding(predictor)
+    if not size:
+        return None
+    return float(max(int(v) for v in size)) / max(padding, 1e-6)
 
 
 class VideoPoseEstimator:
@@ -69,6 +105,8 @@ class VideoPoseEstimator:
         self.tracker = self._build_tracker(tracker)
         self.smoother = self._build_smoother(smoother)
         self.offline = self.smoother is not None and not getattr(self.smoother, 'online', True)
+        if hasattr(self.box_provider, 'min_size') and self.box_provider.min_size is None:
+            self.box_provider.min_size = model_box_floor(predictor)
         self.reset()
 
     def _build_tracker(self, cfg: Any) -> Any:
@@ -98,6 +136,8 @@ class VideoPoseEstimator:
             self.tracker.reset()
         if self.smoother is not None and hasattr(self.smoother, 'reset'):
             self.smoother.reset()
+        if hasattr(self.box_provider, 'reset'):
+            self.box_provider.reset()
 
     def _predict(self, frame: np.ndarray, frame_idx: int) -> dict[str, np.ndarray]:
         t0 = time.perf_counter()
@@ -141,7 +181,13 @@ class VideoPoseEstimator:
 
         t0 = time.perf_counter()
         if self.tracker is not None:
-            ids = np.asarray(self.tracker.update(bboxes, kpts, scores, frame_idx),
+            # Poses with under two confident points cannot be compared by
+            # OKS (a weak model's frames would each start a new track): the
+            # OKS tracker matches such frames by their boxes.
+            posed = (n == 0 or getattr(self.tracker, 'match', None) != 'oks'
+                     or bool(((scores >= self.score_thr).sum(-1) >= 2).all()))
+            ids = np.asarray(self.tracker.update(bboxes, kpts if posed else None,
+                                                 scores if posed else None, frame_idx),
                              np.int64).reshape(-1)
             lost = list(getattr(self.tracker, 'lost_ids', []) or [])
         else:
@@ -161,7 +207,7 @@ class VideoPoseEstimator:
         self.timings['smoothing'] += time.perf_counter() - t1
 
         self.previous = dict(keypoints=kpts, keypoint_scores=scores, bboxes=bboxes,
-                             track_ids=ids)
+                             bbox_scores=bbox_scores, track_ids=ids)
         self.frames += 1
         instances = [dict(track_id=int(ids[i]), bbox=bboxes[i], bbox_score=float(bbox_scores[i]),
                           keypoints=smoothed[i].astype(np.float32), keypoint_scores=scores[i],

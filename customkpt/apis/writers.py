@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 __all__ = ['PoseVideoWriter', 'PoseJsonWriter', 'DlcCsvWriter', 'read_pose_jsonl',
-           'result_arrays']
+           'result_arrays', 'write_pose_json']
 
 
 def result_arrays(result: Mapping[str, Any], key: str = 'keypoints'
@@ -38,7 +38,9 @@ class PoseVideoWriter:
     """An mp4 (``mp4v``) with boxes, skeletons and track ids drawn.
 
     The frame size is taken from the first frame; later frames of another
-    size are resized to it.
+    size are resized to it. By default the file is written in closed parts
+    of ``segment_frames`` frames (:class:`~customkpt.apis.segments.SegmentedMp4`)
+    joined on :meth:`close`, so that a killed run still leaves playable video.
 
     Args:
         path: the output file.
@@ -46,18 +48,22 @@ class PoseVideoWriter:
         fps: frame rate of the output (30 when unknown).
         score_thr: points scored at or below this are not drawn.
         draw_boxes: draw the instance boxes.
+        segment_frames: frames per closed part; ``None``: one file written
+            directly (unplayable until closed).
     """
 
     def __init__(self, path: str | Path, meta: Mapping[str, Any], fps: float | None = None,
-                 score_thr: float = 0.3, draw_boxes: bool = True) -> None:
+                 score_thr: float = 0.3, draw_boxes: bool = True,
+                 segment_frames: int | None = 300) -> None:
         self.path = Path(path)
         self.meta = dict(meta)
         self.fps = float(fps) if fps else 30.0
         self.score_thr = score_thr
         self.draw_boxes = draw_boxes
+        self.segment_frames = segment_frames
         self.size: tuple[int, int] | None = None
         self.frames = 0
-        self._writer: cv2.VideoWriter | None = None
+        self._writer: Any = None
 
     def draw(self, frame: np.ndarray, result: Mapping[str, Any]) -> np.ndarray:
         """The frame with the result drawn on it (a new image)."""
@@ -76,13 +82,12 @@ class PoseVideoWriter:
     def write(self, image: np.ndarray) -> None:
         """Append one drawn frame."""
         if self._writer is None:
+            from .segments import SegmentedMp4, open_mp4
             self.size = (image.shape[1], image.shape[0])
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter_fourcc(*'mp4v'),
-                                           self.fps, self.size)
-            if not self._writer.isOpened():
-                self._writer = None
-                raise OSError(f'cannot write video {str(self.path)!r} (mp4v codec missing?)')
+            self._writer = (open_mp4(self.path, self.fps, self.size)
+                            if self.segment_frames is None else
+                            SegmentedMp4(self.path, self.fps, self.size, self.segment_frames))
         if (image.shape[1], image.shape[0]) != self.size:
             image = cv2.resize(image, self.size)
         self._writer.write(image)
@@ -91,8 +96,11 @@ class PoseVideoWriter:
     def close(self) -> None:
         """Finish the file (safe to call twice)."""
         if self._writer is not None:
-            self._writer.release()
-            self._writer = None
+            writer, self._writer = self._writer, None
+            if isinstance(writer, cv2.VideoWriter):
+                writer.release()
+            else:
+                writer.close()
 
 
 def _round(values: Any, digits: int = 3) -> Any:
@@ -167,6 +175,11 @@ class PoseJsonWriter:
         self._write_line(_frame_record(result, file_name))
         self.frames += 1
 
+    def skip(self, what: Any) -> None:
+        """Record a frame the source could not read (a ``{"skipped": ...}``
+        line, gathered into ``skipped_frames`` by :func:`read_pose_jsonl`)."""
+        self._write_line(dict(skipped=what))
+
     def close(self, skipped_frames: Sequence[Any] = (),
               results: Sequence[Mapping[str, Any]] | None = None,
               file_names: Mapping[int, str] | None = None) -> Path:
@@ -187,22 +200,29 @@ class PoseJsonWriter:
                               for r in results]
             data['num_frames'] = len(data['frames'])
         data['skipped_frames'] = list(skipped_frames)
-        tmp = self.path.with_suffix('.json.tmp')
-        tmp.write_text(json.dumps(data), encoding='utf-8')
-        os.replace(tmp, self.path)
-        return self.path
+        return write_pose_json(self.path, data)
+
+
+def write_pose_json(path: str | Path, data: Mapping[str, Any]) -> Path:
+    """Write the final JSON atomically (a ``.json.tmp`` renamed)."""
+    path = Path(path)
+    tmp = path.with_suffix('.json.tmp')
+    tmp.write_text(json.dumps(data), encoding='utf-8')
+    os.replace(tmp, path)
+    return path
 
 
 def read_pose_jsonl(path: str | Path) -> dict[str, Any]:
     """The ``.json`` dict from a ``.jsonl`` written by
-    :class:`PoseJsonWriter`; a last line cut short by a crash is ignored.
+    :class:`PoseJsonWriter`; a last line cut short by a crash is ignored,
+    ``{"skipped": ...}`` lines make ``skipped_frames``.
 
     Raises:
         ValueError: the file has no header line (naming the file).
     """
     path = Path(path)
     header = None
-    frames = []
+    frames, skipped = [], []
     with open(path, encoding='utf-8') as fh:
         for number, text in enumerate(fh, 1):
             text = text.strip()
@@ -216,11 +236,13 @@ def read_pose_jsonl(path: str | Path) -> dict[str, Any]:
                 if not isinstance(obj, dict) or 'header' not in obj:
                     raise ValueError(f'{path}: line 1 is not a pose-results header')
                 header = obj['header']
+            elif isinstance(obj, dict) and set(obj) == {'skipped'}:
+                skipped.append(obj['skipped'])
             else:
                 frames.append(obj)
     if header is None:
         raise ValueError(f'{path}: empty, no pose-results header')
-    return dict(header, num_frames=len(frames), frames=frames)
+    return dict(header, num_frames=len(frames), skipped_frames=skipped, frames=frames)
 
 
 class DlcCsvWriter:
@@ -236,7 +258,9 @@ class DlcCsvWriter:
     With several, the multi-animal layout, with an ``individuals`` row
     (``track<id>`` per track) between ``scorer`` and ``bodyparts``. The first
     column is the frame index; a frame where a track is absent has empty
-    cells. Values are the smoothed keypoints and their scores.
+    cells. Values are the smoothed keypoints and their scores; a likelihood
+    is a probability in DeepLabCut, so scores are clipped to [0, 1] here
+    (heatmap peaks can exceed 1; the JSON keeps them as the model gave them).
 
     Args:
         path: the output ``.csv``.
@@ -296,6 +320,6 @@ class DlcCsvWriter:
                         continue
                     kpts, scores = got
                     for (x, y), s in zip(kpts, scores):
-                        cells += [fmt(x, 3), fmt(y, 3), fmt(s, 4)]
+                        cells += [fmt(x, 3), fmt(y, 3), fmt(min(max(s, 0.0), 1.0), 4)]
                 writer.writerow(cells)
         return self.path

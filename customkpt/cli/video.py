@@ -20,6 +20,7 @@ EXAMPLES = (
     'customkpt video FRAMES_DIR --onnx model.onnx --fps 30',
     'customkpt video 0 --config CFG.py --checkpoint CKPT.pth   # camera 0',
     'customkpt video VIDEO.mp4 --onnx model.onnx --boxes track+detector:yolo.onnx',
+    'customkpt video --finish outputs/demo_video   # after a killed run',
 )
 NOTES = """\
 Box sources (--boxes): full (the whole frame, default), file:DETS.json (COCO
@@ -31,7 +32,10 @@ tracking, the detector when lost).
 Writes into --out-dir: <name>_pose.mp4 (skeletons drawn; not with
 --no-video), <name>_pose.jsonl (one line per frame as it runs),
 <name>_pose.json (all frames, at the end) and <name>_pose.csv (DeepLabCut
-layout). Ctrl-C stops early and keeps what was written. See docs/video.md.
+layout). Ctrl-C or SIGTERM stops early, finishes and closes everything. The
+mp4 is written in closed parts (<name>_pose.mp4.parts/) joined at the end; after
+a kill (SIGKILL), --finish OUT_DIR rebuilds the JSON, CSV and mp4 from the
+JSON Lines and the parts. See docs/video.md.
 """
 
 
@@ -59,9 +63,14 @@ def _add_box_args(p: argparse.ArgumentParser) -> None:
                        help='subtracted from the box file field to get the 0-based frame')
     boxes.add_argument('--track-padding', type=float, default=1.25,
                        help='track: box size over the confident keypoints\' extent')
-    boxes.add_argument('--track-min-size', type=float, default=16.0,
-                       help='track: smallest box side in pixels (about the subject\'s size '
-                            'keeps a bad first frame from collapsing the box)')
+    boxes.add_argument('--track-min-size', type=float, default=None,
+                       help='track: smallest box side in pixels; by default the model\'s '
+                            'input size over its box padding (a crop never below the '
+                            'network resolution)')
+    boxes.add_argument('--track-retry', type=int, default=None,
+                       help='track: while even the fallback\'s boxes cannot be followed, '
+                            'hold the last boxes and try the fallback every this many frames '
+                            '(30 for the whole frame; 1 for a detector: every lost frame)')
     boxes.add_argument('--det-classes', type=int, nargs='*', default=[0],
                        help='detector classes kept (none given: all)')
 
@@ -99,24 +108,35 @@ def _add_output_args(p: argparse.ArgumentParser) -> None:
                      help='frame rate of an image folder (timestamps, output video)')
     out.add_argument('--no-video', action='store_true', help='do not write the mp4')
     out.add_argument('--no-progress', action='store_true', help='no progress bar')
+    out.add_argument('--video-segment', type=int, default=300,
+                     help='frames per closed mp4 part (what a kill can cost of the video)')
+    out.add_argument('--finish', metavar='OUT', default=None,
+                     help='rebuild the JSON, CSV and mp4 of a killed run from its .jsonl and '
+                          'mp4 parts (an --out-dir or a .jsonl); no model needed')
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line arguments."""
     p = make_parser('video', 'Run a keypoint model on a video, an image folder or a camera',
                     EXAMPLES, NOTES, show_defaults=True)
-    p.add_argument('input', help='video file, folder of images, or camera index (0)')
+    p.add_argument('input', nargs='?', help='video file, folder of images, or camera index (0)')
     _add_model_args(p)
     _add_box_args(p)
     _add_tracking_args(p)
     _add_output_args(p)
     args = p.parse_args(argv)
+    if args.finish is not None:
+        return args
+    if args.input is None:
+        p.error('the input (video, image folder or camera) is required')
     if bool(args.onnx) == bool(args.config):
         p.error('give either --config (with --checkpoint) or --onnx')
     if args.checkpoint and not args.config:
         p.error('--checkpoint needs --config')
     if args.batch_size is not None and args.batch_size < 1:
         p.error('--batch-size must be >= 1')
+    if args.video_segment < 1:
+        p.error('--video-segment must be >= 1')
     return args
 
 
@@ -152,12 +172,15 @@ def box_config(args: argparse.Namespace) -> dict[str, Any]:
                     id_key=args.box_id_key, id_offset=args.box_id_offset)
     tracking = dict(type='KeypointTrackingBoxes', score_thr=args.kpt_thr,
                     padding=args.track_padding, min_size=args.track_min_size)
+    retry = args.track_retry
     if spec == 'track':
-        return dict(tracking, fallback=dict(type='FullFrameBoxes'))
+        return dict(tracking, fallback=dict(type='FullFrameBoxes'),
+                    retry_interval=30 if retry is None else retry)
     if spec.startswith('detector:') and len(spec) > 9:
         return detector(spec[9:])
     if spec.startswith('track+detector:') and len(spec) > 15:
-        return dict(tracking, fallback=detector(spec[15:]))
+        return dict(tracking, fallback=detector(spec[15:]),
+                    retry_interval=1 if retry is None else retry)
     raise ValueError(f'--boxes {spec!r}: expected full, file:PATH, track, detector:MODEL.onnx '
                      'or track+detector:MODEL.onnx')
 
@@ -197,11 +220,26 @@ def open_outputs(args: argparse.Namespace, source: Any, meta: dict[str, Any]) ->
                                 boxes=box_config(args), tracker=tracker_config(args),
                                 smoother=smoother_config(args), kpt_thr=args.kpt_thr))
     return VideoOutputs.open(args.out_dir, source, meta, header, score_thr=args.kpt_thr,
-                             video=not args.no_video)
+                             video=not args.no_video, segment_frames=args.video_segment)
+
+
+def _print_summary(summary: Any, declared: int | None) -> None:
+    print(f'frames processed: {summary.frames}, skipped: {summary.skipped}, '
+          f'{summary.fps:.1f} frames/s ({summary.seconds:.1f} s)')
+    if summary.unreadable_tail:
+        print(f'  unreadable at the end: {summary.unreadable_tail} of {declared} declared '
+              f'frames (a cut-short file?)')
+    tail = {s['frame_idx'] for s in summary.skipped_frames[-summary.unreadable_tail:]
+            } if summary.unreadable_tail else set()
+    for ind in summary.skipped_frames:
+        if not (isinstance(ind, dict) and ind.get('frame_idx') in tail):
+            print(f'  skipped: {ind}')
+    print('outputs:\n' + '\n'.join(f'  {p}' for p in summary.outputs))
 
 
 def run(args: argparse.Namespace) -> int:
-    """Process the input and print what was done; returns the exit status."""
+    """Process the input and print what was done; returns the exit status
+    (130 after Ctrl-C, 143 after SIGTERM)."""
     source = open_source(args.input, fps=args.fps, max_frames=args.max_frames)
     if args.smooth == 'oneeuro' and not source.fps:
         print('customkpt video: the input has no frame rate (give --fps): One Euro cutoffs '
@@ -210,22 +248,35 @@ def run(args: argparse.Namespace) -> int:
     outputs = open_outputs(args, source, dict(estimator.meta))
     summary = run_video(source, estimator, outputs, progress=not args.no_progress)
     if summary.interrupted:
-        print('\ncustomkpt video: interrupted, keeping what was written', file=sys.stderr)
+        print(f'\ncustomkpt video: interrupted ({summary.stopped_by}), every output finished',
+              file=sys.stderr)
     for note in summary.notes:
         print(f'customkpt video: {note}', file=sys.stderr)
-    print(f'frames processed: {summary.frames}, skipped: {summary.skipped}, '
-          f'{summary.fps:.1f} frames/s ({summary.seconds:.1f} s)')
-    for ind in summary.skipped_frames:
-        print(f'  skipped: {ind}')
-    print('outputs:\n' + '\n'.join(f'  {p}' for p in summary.outputs))
-    return 130 if summary.interrupted else 0
+    _print_summary(summary, len(source) or None)
+    if not summary.interrupted:
+        return 0
+    return 143 if summary.stopped_by == 'SIGTERM' else 130
+
+
+def finish(target: str) -> int:
+    """``--finish``: rebuild the outputs of killed runs; returns 0."""
+    from customkpt.apis.finish import find_runs, finish_run
+    for jsonl in find_runs(target):
+        done = finish_run(jsonl)
+        video = ('' if done.video_frames is None else
+                 f', mp4: {done.video_frames} frames ({done.redrawn} drawn again)')
+        print(f'{jsonl}: frames: {done.frames}{video}')
+        for note in done.notes:
+            print(f'customkpt video: {note}', file=sys.stderr)
+        print('outputs:\n' + '\n'.join(f'  {p}' for p in done.outputs))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; errors in the input or the model files exit with 2."""
     args = parse_args(argv)
     try:
-        return run(args)
+        return finish(args.finish) if args.finish is not None else run(args)
     except (FileNotFoundError, OSError, ValueError) as exc:
         print(f'customkpt video: error: {exc}', file=sys.stderr)
         return 2

@@ -142,8 +142,57 @@ def test_tracking_boxes_min_size_clip_and_refresh():
                                      refresh_interval=10)
     prev = _previous([[[5, 5], [6, 6]]], [[0.9, 0.9]])  # tiny extent at the corner
     boxes, _ = provider(FRAME, 3, prev)
-    np.testing.assert_allclose(boxes, [[0, 0, 15.5, 15.5]])  # 20 px box, clipped at 0
+    np.testing.assert_allclose(boxes, [[0, 0, 20, 20]])  # 20 px box, moved inside the frame
     # Frame 10: the fallback's new box is added, the one over the followed box is not.
     boxes, scores = provider(FRAME, 10, prev)
-    np.testing.assert_allclose(boxes, [[0, 0, 15.5, 15.5], [100, 10, 120, 40]])
+    np.testing.assert_allclose(boxes, [[0, 0, 20, 20], [100, 10, 120, 40]])
     np.testing.assert_allclose(scores, [0.9, 0.7])
+
+
+def test_tracking_boxes_hold_when_the_fallback_cannot_be_followed():
+    """A model too unsure to follow even the fallback's box: the fallback is
+    asked once, its box is then held and the fallback tried again only every
+    ``retry_interval`` frames."""
+    calls = []
+
+    def fallback(frame, idx, previous):
+        calls.append(idx)
+        return np.array([[0, 0, 200, 100]], np.float32), np.ones(1, np.float32)
+
+    provider = KeypointTrackingBoxes(fallback=fallback, retry_interval=10)
+    unsure = dict(_previous([[[40, 30], [60, 50]]], [[0.1, 0.1]]),
+                  bboxes=np.array([[0, 0, 200, 100]], np.float32),
+                  bbox_scores=np.array([0.7], np.float32))
+    boxes, scores = provider(FRAME, 0, None)
+    assert provider.lost and not provider.held
+    for idx in range(1, 25):
+        boxes, scores = provider(FRAME, idx, unsure)
+        if idx not in (10, 20):
+            assert provider.held and not provider.lost
+            np.testing.assert_array_equal(boxes, unsure['bboxes'])
+            np.testing.assert_allclose(scores, [0.7])
+    assert calls == [0, 10, 20]
+    # Confident again: followed, and a later loss asks the fallback at once.
+    provider(FRAME, 25, _previous([[[40, 30], [60, 50]]], [[0.9, 0.9]]))
+    assert not provider.lost and not provider.held
+    provider(FRAME, 26, unsure)
+    assert provider.lost and calls == [0, 10, 20, 26]
+    # retry_interval=0: the fallback on every lost frame, as without holding.
+    provider = KeypointTrackingBoxes(fallback=fallback, retry_interval=0)
+    calls.clear()
+    for idx in range(4):
+        provider(FRAME, idx, None if idx == 0 else unsure)
+    assert calls == [0, 1, 2, 3]
+
+
+def test_floor_sized_boxes_move_inside_the_frame():
+    from customkpt.apis.boxes import shift_inside
+
+    provider = KeypointTrackingBoxes(padding=1.0, min_size=60)
+    # Points near the right edge of a 200 x 100 frame: a 60 px box, moved in.
+    boxes, _ = provider.boxes_from_keypoints(np.array([[[190, 50], [195, 55]]], np.float32),
+                                             np.array([[0.9, 0.9]], np.float32), FRAME.shape)
+    np.testing.assert_allclose(boxes, [[140, 22.5, 200, 82.5]])
+    # A box larger than the frame along an axis is clipped there, not moved.
+    np.testing.assert_allclose(shift_inside(np.array([[-10, -50, 30, 150]]), FRAME.shape),
+                               [[0, -50, 40, 150]])

@@ -105,3 +105,33 @@ def test_no_writers_and_an_error_closes_nothing_twice(clip, tmp_path):
     with pytest.raises(RuntimeError, match='box provider failed'):
         run_video(source, VideoPoseEstimator(SquareFinder(), broken), outputs, progress=False)
     assert json.loads(outputs.json.path.read_text())['num_frames'] == 0   # closed anyway
+
+
+@pytest.mark.parametrize('signame', ['SIGINT', 'SIGTERM'])
+def test_a_signal_while_writing_finishes_the_frame_everywhere(clip, tmp_path, monkeypatch,
+                                                               signame):
+    """Ctrl-C (or SIGTERM) arriving while frame 4 is being drawn: the frame
+    is finished, the loop stops, and the summary, JSON, JSONL, CSV and mp4
+    all hold the same 5 frames."""
+    import os
+    import signal
+
+    from customkpt.apis import PoseVideoWriter, read_pose_jsonl
+    original = PoseVideoWriter.write
+
+    def write(self, image):
+        if self.frames == 4:
+            os.kill(os.getpid(), getattr(signal, signame))
+        original(self, image)
+
+    monkeypatch.setattr(PoseVideoWriter, 'write', write)
+    source = open_source(clip)
+    est = VideoPoseEstimator(SquareFinder(), None, tracker=None, smoother=None)
+    outputs = VideoOutputs.open(tmp_path, source, SquareFinder.meta, segment_frames=2)
+    summary = run_video(source, est, outputs, progress=False)
+    assert summary.interrupted and summary.stopped_by == signame and summary.frames == 5
+    assert json.loads(outputs.json.path.read_text())['num_frames'] == 5
+    assert read_pose_jsonl(outputs.json.lines_path)['num_frames'] == 5
+    assert len(read_csv_table(outputs.csv.path).rows) == 5
+    assert _frames(outputs.video.path) == 5
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL   # handlers restored

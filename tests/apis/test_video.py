@@ -339,3 +339,151 @@ def test_video_writer_draws_and_writes(tmp_path):
     assert int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)) == 80
     cap.release()
     assert np.array_equal(writer.draw(frame, dict(frame_idx=0, instances=[])), frame)
+
+
+class _FlakyCapture:
+    """A stand-in ``cv2.VideoCapture``: 200 declared frames; the frames in
+    ``bad`` cannot be decoded, nor any frame at or after ``cut``; seeking
+    works."""
+
+    def __init__(self, bad=range(40, 120), cut=190):
+        self.pos, self.bad, self.cut = 0, set(bad), cut
+
+    def isOpened(self):
+        return True
+
+    def get(self, prop):
+        return {cv2.CAP_PROP_FPS: 10.0, cv2.CAP_PROP_FRAME_COUNT: 200,
+                cv2.CAP_PROP_FRAME_WIDTH: 8, cv2.CAP_PROP_FRAME_HEIGHT: 6}.get(prop, 0.0)
+
+    def set(self, prop, value):
+        assert prop == cv2.CAP_PROP_POS_FRAMES
+        self.pos = int(value)
+        return True
+
+    def read(self):
+        idx, self.pos = self.pos, self.pos + 1
+        if idx in self.bad or idx >= self.cut:
+            return False, None
+        return True, np.full((6, 8, 3), idx % 256, np.uint8)
+
+    def release(self):
+        pass
+
+
+def test_video_source_reads_past_bad_frames_and_counts_every_one(tmp_path, monkeypatch):
+    """80 bad frames in the middle and 10 unreadable at the end: reading goes
+    on after the bad run, and read + skipped == declared."""
+    from customkpt.apis import sources
+    path = tmp_path / 'flaky.mp4'
+    path.write_bytes(b'x')
+    monkeypatch.setattr(sources.cv2, 'VideoCapture', lambda *a: _FlakyCapture())
+    source = open_source(path)
+    got = [idx for idx, _, frame in source]
+    assert len(source) == 200
+    assert got[:40] == list(range(40)) and got[-1] == 189
+    assert set(range(120, 190)) <= set(got)   # everything after the bad run is read
+    assert len(got) + source.skipped == 200
+    skipped = {s['frame_idx'] for s in source.skipped_frames}
+    assert skipped == set(range(200)) - set(got) and len(skipped) == source.skipped
+    assert source.unreadable_tail == 10
+
+
+class _SidecarFinder(SquareFinder):
+    """SquareFinder with an ONNX-style sidecar: a 192 x 256 input, boxes
+    padded 1.25 before cropping."""
+
+    info = dict(input_size=[192, 256], bbox_padding=1.25)
+
+
+def test_tracking_box_floor_comes_from_the_model_input():
+    """Left at its default, the smallest box side is the model input over
+    its padding (256 / 1.25 = 204.8 px): the 20 px square never gets a box
+    smaller than that, however tight its points."""
+    from customkpt.apis.video import model_box_floor
+
+    model = _SidecarFinder()
+    assert model_box_floor(model) == pytest.approx(204.8)
+    assert model_box_floor(SquareFinder()) is None
+    est = VideoPoseEstimator(model, dict(type='KeypointTrackingBoxes'), tracker=None,
+                             smoother=None)
+    assert est.box_provider.min_size == pytest.approx(204.8)
+    for t in range(5):
+        est.process(square_frame(100 + 10 * t, 150, shape=(300, 400)), t)
+    for boxes in model.calls[1:]:
+        sides = boxes[:, 2:] - boxes[:, :2]
+        np.testing.assert_allclose(sides, [[204.8, 204.8]], rtol=1e-5)
+    # A size given explicitly is kept.
+    est = VideoPoseEstimator(model, dict(type='KeypointTrackingBoxes', min_size=50))
+    assert est.box_provider.min_size == 50
+
+
+def test_weak_model_frames_keep_one_track_id():
+    """A model with no confident point: its poses cannot be compared by OKS,
+    so the frames are matched by box and keep one id."""
+    class Unsure(SquareFinder):
+        def __call__(self, img, bboxes, bbox_scores):
+            out = super().__call__(img, bboxes, bbox_scores)
+            out['keypoint_scores'] = np.full_like(out['keypoint_scores'], 0.05)
+            return out
+
+    est = VideoPoseEstimator(Unsure(), dict(type='KeypointTrackingBoxes'),
+                             tracker=dict(match='oks'), smoother=dict(type='OneEuroFilter'))
+    ids = {inst['track_id'] for t in range(10)
+           for inst in est.process(square_frame(10 + 3 * t, 40), t, t / 10)['instances']}
+    assert ids == {0}
+    assert len(est.predictor.calls) == 10   # the whole frame once, then held: one pass a frame
+
+
+def test_dlc_csv_likelihoods_clipped_to_one(tmp_path):
+    writer = DlcCsvWriter(tmp_path / 'a.csv', NAMES)
+    scores = np.array([1.0291, -0.01, 0.5, 1.0, np.nan])
+    writer.add(dict(frame_idx=0, instances=[dict(track_id=0, keypoints=np.ones((5, 2)),
+                                                 keypoint_scores=scores)]))
+    table = read_csv_table(writer.close())
+    (_, cells, _), = table.rows
+    likelihoods = cells[2::3]
+    assert likelihoods == ['1.0000', '0.0000', '0.5000', '1.0000', '']
+
+
+def test_finish_rebuilds_outputs_of_a_killed_run(tmp_path):
+    """What a SIGKILL leaves: the JSON Lines and the closed mp4 parts (here
+    two parts of 3 frames; frame 6 was in the part being written). Finishing
+    writes the JSON, the CSV and an mp4 of all 7 frames."""
+    from customkpt.apis.finish import finish_run
+    from customkpt.apis.segments import parts_dir
+
+    frames = [square_frame(10 + 6 * t, 40) for t in range(8)]
+    clip = write_video(tmp_path / 'clip.mp4', frames)
+    stem = tmp_path / 'out' / 'clip_pose'
+    json_writer = PoseJsonWriter(stem.with_suffix('.json'), dict(
+        source=str(clip), kind='video', fps=10.0, keypoint_names=NAMES, skeleton=[]))
+    video = PoseVideoWriter(stem.with_suffix('.mp4'), META, fps=10.0, segment_frames=3)
+    json_writer.skip(dict(frame_idx=0))
+    for t in range(1, 8):
+        result = _result(t, (0, 5.0 + t))
+        json_writer.add(result)
+        video.write(video.draw(frames[t], result))
+    assert len(list(parts_dir(video.path).glob('part*.mp4'))) == 3
+    assert not video.path.exists() and not stem.with_suffix('.json').exists()
+    json_writer._fh.close()   # the process dies: nothing else is closed
+    done = finish_run(json_writer.lines_path)
+    assert done.frames == 7 and done.video_frames == 7 and done.redrawn == 1
+    data = json.loads(stem.with_suffix('.json').read_text())
+    assert data['num_frames'] == 7 and data['skipped_frames'] == [dict(frame_idx=0)]
+    assert len(read_csv_table(stem.with_suffix('.csv')).rows) == 7
+    cap = cv2.VideoCapture(str(stem.with_suffix('.mp4')))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 7
+    cap.release()
+    assert not parts_dir(video.path).exists()
+
+
+def test_video_writer_parts_join_into_one_file(tmp_path):
+    writer = PoseVideoWriter(tmp_path / 'v.mp4', META, fps=10.0, segment_frames=4)
+    for t in range(10):
+        writer.write(square_frame(10 + 6 * t, 40))
+    writer.close()
+    cap = cv2.VideoCapture(str(tmp_path / 'v.mp4'))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 10
+    cap.release()
+    assert list(tmp_path.iterdir()) == [tmp_path / 'v.mp4']

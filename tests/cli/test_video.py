@@ -152,9 +152,9 @@ def test_box_and_smoother_configs():
                             '--box-thr', '0.4', '--kpt-thr', '0.2', '--smooth', 'ema',
                             '--alpha', '0.3', '--tracker', 'none'])
     assert tool.box_config(args) == dict(
-        type='KeypointTrackingBoxes', score_thr=0.2, padding=1.25, min_size=16.0,
+        type='KeypointTrackingBoxes', score_thr=0.2, padding=1.25, min_size=None,
         fallback=dict(type='OnnxDetectorBoxes', onnx_path='y.onnx', class_ids=[0],
-                      score_thr=0.4))
+                      score_thr=0.4), retry_interval=1)
     assert tool.smoother_config(args) == dict(type='EMAFilter', alpha=0.3)
     assert tool.tracker_config(args) is None
 
@@ -236,3 +236,96 @@ def test_track_box_options_reach_the_provider():
     boxes, _ = provider.boxes_from_keypoints(np.array([[[100, 100], [120, 100]]], np.float32),
                                              np.array([[0.9, 0.9]], np.float32), (480, 640))
     np.testing.assert_allclose(boxes, [[30, 20, 190, 180]])
+
+
+def test_track_defaults_on_an_unsure_model(data, tmp_path, monkeypatch, capsys):
+    """The README command (--boxes track, One Euro, default sizes) with a
+    random model: one forward pass a frame, a box never under the model's
+    floor (its input over the box padding), and one track id."""
+    from customkpt.apis.inference import TopdownPredictor
+    calls = []
+    original = TopdownPredictor.__call__
+
+    def call(self, img, bboxes=None, bbox_scores=None):
+        calls.append(len(bboxes))
+        return original(self, img, bboxes, bbox_scores)
+
+    monkeypatch.setattr(TopdownPredictor, '__call__', call)
+    out = tmp_path / 'out'
+    rc = tool.main([str(data['video']), *_model_args(data), '--boxes', 'track',
+                    '--smooth', 'oneeuro', '--no-video', '--out-dir', str(out)])
+    assert rc == 0, capsys.readouterr().err
+    result = json.loads((out / 'clip_pose.json').read_text())
+    insts = [i for f in result['frames'] for i in f['instances']]
+    assert len(insts) == FRAMES and len(calls) <= FRAMES + 1
+    assert {i['track_id'] for i in insts} == {0}
+    floor = min(128 / 1.25, SIZE[1])   # hrnet_self5_cpu: 96 x 128 input, padding 1.25
+    assert min(min(i['bbox'][2] - i['bbox'][0], i['bbox'][3] - i['bbox'][1])
+               for i in insts) >= floor - 1e-3
+    assert len(read_csv_table(out / 'clip_pose.csv').order) == 5   # one block of 5 parts
+
+
+@pytest.fixture(scope='module')
+def long_clip(data):
+    path = data['root'] / 'long.mp4'
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*'mp4v'), 10.0, SIZE)
+    for t in range(400):
+        writer.write(data['frames'][t % FRAMES])
+    writer.release()
+    return path
+
+
+def _start_and_kill(data, clip, out, sig, after=6):
+    """Start ``customkpt video`` on the clip; send ``sig`` once the JSONL
+    holds ``after`` frames; returns the finished process."""
+    import signal
+    import time
+    proc = subprocess.Popen([sys.executable, '-m', 'customkpt.cli', 'video', str(clip),
+                             *_model_args(data), '--boxes', 'track', '--video-segment', '4',
+                             '--out-dir', str(out)], cwd=str(REPO_ROOT),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines = out / 'long_pose.jsonl'
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if lines.exists() and len(lines.read_text().splitlines()) > after:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, 'the run ended before it could be stopped'
+    proc.send_signal(getattr(signal, sig))
+    proc.communicate(timeout=120)
+    return proc
+
+
+def _counts(out):
+    """Frames in the JSON, JSONL, CSV and mp4 of a run."""
+    from customkpt.apis import read_pose_jsonl
+    stem = out / 'long_pose'
+    return (json.loads(stem.with_suffix('.json').read_text())['num_frames'],
+            read_pose_jsonl(stem.with_suffix('.jsonl'))['num_frames'],
+            len(read_csv_table(stem.with_suffix('.csv')).rows),
+            _frame_count(stem.with_suffix('.mp4')))
+
+
+def test_sigterm_finishes_every_output(data, long_clip, tmp_path):
+    out = tmp_path / 'out'
+    proc = _start_and_kill(data, long_clip, out, 'SIGTERM')
+    assert proc.returncode == 143
+    json_n, lines_n, csv_n, mp4_n = _counts(out)
+    assert 6 <= json_n < 400 and json_n == lines_n == csv_n == mp4_n
+    assert not (out / 'long_pose.mp4.parts').exists()
+
+
+def test_sigkill_then_finish_rebuilds_every_output(data, long_clip, tmp_path, capsys):
+    out = tmp_path / 'out'
+    proc = _start_and_kill(data, long_clip, out, 'SIGKILL')
+    assert proc.returncode == -9
+    assert not (out / 'long_pose.json').exists() and (out / 'long_pose.mp4.parts').is_dir()
+    assert tool.main(['--finish', str(out)]) == 0
+    assert 'frames: ' in capsys.readouterr().out
+    json_n, lines_n, csv_n, mp4_n = _counts(out)
+    assert json_n >= 6 and json_n == lines_n == csv_n == mp4_n
+
+
+def test_finish_needs_a_run(tmp_path, capsys):
+    assert tool.main(['--finish', str(tmp_path)]) == 2
+    assert 'no *_pose.jsonl' in capsys.readouterr().err
