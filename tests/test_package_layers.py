@@ -28,7 +28,7 @@ ALLOWED = {
     'evaluation': FOUNDATION,
     'smoothing': FOUNDATION,
     'visualization': FOUNDATION,
-    'engine': FOUNDATION | {'visualization'},
+    'engine': FOUNDATION | {'visualization', 'models'},
     'apis': FOUNDATION | {'deploy', 'engine', 'smoothing', 'visualization', 'models'},
 }
 # Layers that must import without torch / mmengine: no module-level heavy import

@@ -93,3 +93,55 @@ def test_customkpt_scope_builds_lazily_and_loads_checkpoints_safely(tmp_path):
     lines = out.stdout.split()  # mmengine logs the loader it uses in between
     assert lines[:2] == ['customkpt.models.estimator', 'True']
     assert lines[-1] == 'UnsafeCheckpointError'
+
+
+def test_nested_bare_types_inside_a_prefixed_customkpt_type(tmp_path):
+    """Only the outer type carries the ``customkpt.`` prefix: the dataset's
+    pipeline and the estimator's parts are built in customkpt's scope, while
+    the calling project's default scope stays 'mmengine'."""
+    ann = {
+        'images': [{'id': 1, 'file_name': 'a.png', 'width': 32, 'height': 32}],
+        'annotations': [{'id': 1, 'image_id': 1, 'category_id': 1, 'bbox': [4, 4, 20, 20],
+                         'area': 400, 'iscrowd': 0, 'num_keypoints': 2,
+                         'keypoints': [8, 8, 2, 16, 16, 2, 0, 0, 0]}],
+        'categories': [{'id': 1, 'name': 'thing', 'keypoints': ['a', 'b', 'c']}],
+    }
+    (tmp_path / 'ann.json').write_text(json.dumps(ann))
+    import cv2
+    import numpy as np
+    cv2.imwrite(str(tmp_path / 'a.png'), np.zeros((32, 32, 3), np.uint8))
+    cfg = tmp_path / 'other_project.py'
+    cfg.write_text(textwrap.dedent(f"""
+        default_scope = 'mmengine'
+        custom_imports = dict(imports=['customkpt'], allow_failed_imports=False)
+        dataset = dict(type='customkpt.CocoKeypointDataset', ann_file='ann.json',
+                       data_root={str(tmp_path)!r}, metainfo=dict(sigmas=[0.05] * 3),
+                       pipeline=[dict(type='LoadImage'), dict(type='GetBBoxCenterScale'),
+                                 dict(type='TopdownAffine', input_size=(32, 32)),
+                                 dict(type='PackPoseInputs')])
+        model = dict(type='customkpt.TopdownEstimator',
+                     backbone=dict(type='HRNet', arch='tiny'),
+                     head=dict(type='HeatmapHead', in_channels=16, out_channels=3,
+                               decoder=dict(type='MSRAHeatmap', input_size=(32, 32),
+                                            heatmap_size=(8, 8), sigma=2.0)))
+    """))
+    script = textwrap.dedent(f"""
+        from mmengine.config import Config
+        from mmengine.registry import DATASETS, MODELS, DefaultScope, init_default_scope
+        from mmengine.utils import import_modules_from_strings
+        cfg = Config.fromfile({str(cfg)!r})
+        import_modules_from_strings(**cfg.custom_imports)
+        init_default_scope(cfg.default_scope)
+        ds = DATASETS.build(cfg.dataset)
+        sample = ds[0]
+        model = MODELS.build(cfg.model)
+        print([type(t).__name__ for t in ds.pipeline.transforms], tuple(sample['inputs'].shape))
+        print(type(model.backbone).__name__, type(model.head).__name__,
+              DefaultScope.get_current_instance().scope_name)
+    """)
+    out = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True,
+                         check=False)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.splitlines()[-2:] == [
+        "['LoadImage', 'GetBBoxCenterScale', 'TopdownAffine', 'PackPoseInputs'] (3, 32, 32)",
+        'HRNet HeatmapHead mmengine']

@@ -8,9 +8,7 @@ keypoint definition and the augmentation before training.
 The ``customkpt browse`` command under its script name; ``--help`` lists the
 options.
 """
-import sys
-
-from customkpt.cli.browse import main
+from customkpt.cli import run
 
 if __name__ == '__main__':
-    sys.exit(main())
+    raise SystemExit(run('browse'))

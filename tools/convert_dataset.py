@@ -9,9 +9,7 @@
 The ``customkpt convert`` command under its script name; ``--help`` lists the
 options.
 """
-import sys
-
-from customkpt.cli.convert import main
+from customkpt.cli import run
 
 if __name__ == '__main__':
-    sys.exit(main())
+    raise SystemExit(run('convert'))

@@ -7,7 +7,7 @@
 The ``customkpt export`` command under its script name; ``--help`` lists the
 options.
 """
-from customkpt.cli.export import main
+from customkpt.cli import run
 
 if __name__ == '__main__':
-    main()
+    raise SystemExit(run('export'))

@@ -9,7 +9,7 @@ write metrics, a learning curve and prediction overlays.
 The ``customkpt main-job`` command under its script name; ``--help`` lists the
 options.
 """
-from customkpt.cli.main_job import main
+from customkpt.cli import run
 
 if __name__ == '__main__':
-    main()
+    raise SystemExit(run('main-job'))

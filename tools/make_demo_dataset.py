@@ -7,7 +7,7 @@
 The ``customkpt make-demo`` command under its script name; ``--help`` lists the
 options.
 """
-from customkpt.cli.make_demo import main
+from customkpt.cli import run
 
 if __name__ == '__main__':
-    main()
+    raise SystemExit(run('make-demo'))

@@ -7,9 +7,7 @@
 The ``customkpt publish`` command under its script name; ``--help`` lists the
 options.
 """
-import sys
-
-from customkpt.cli.publish import main
+from customkpt.cli import run
 
 if __name__ == '__main__':
-    sys.exit(main())
+    raise SystemExit(run('publish'))

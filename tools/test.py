@@ -7,7 +7,7 @@
 The ``customkpt test`` command under its script name; ``--help`` lists the
 options.
 """
-from customkpt.cli.test import main
+from customkpt.cli import run
 
 if __name__ == '__main__':
-    main()
+    raise SystemExit(run('test'))

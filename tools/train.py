@@ -9,7 +9,7 @@
 The ``customkpt train`` command under its script name; ``--help`` lists the
 options.
 """
-from customkpt.cli.train import main
+from customkpt.cli import run
 
 if __name__ == '__main__':
-    main()
+    raise SystemExit(run('train'))

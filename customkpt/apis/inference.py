@@ -7,6 +7,7 @@ Shapes: ``bboxes`` (N, 4) xyxy in image pixels; results carry, per instance,
 from __future__ import annotations
 
 import copy
+import json
 import os
 from pathlib import Path
 from typing import Any, Sequence
@@ -21,9 +22,9 @@ from mmengine.runner import load_checkpoint
 from customkpt.checkpoint import checkpoint_meta
 from customkpt.core.image import read_image
 from customkpt.engine.config import load_config, merge_options
+from customkpt.engine.model_fit import build_bare_model, check_checkpoint_fits, weights_of
 from customkpt.engine.references import resolve_references
 from customkpt.meta import KeypointMeta
-from customkpt.registry import MODELS
 from customkpt.structures import PoseDataSample
 
 __all__ = ['init_model', 'inference_topdown', 'test_pipeline_of', 'stack_predictions',
@@ -34,15 +35,37 @@ __all__ = ['init_model', 'inference_topdown', 'test_pipeline_of', 'stack_predict
 _DROPPED_AT_INFERENCE = ('LoadImage', 'GenerateTarget')
 
 
+def _annotation_category(dataset: dict) -> dict | None:
+    """The keypoint category of a dataset config's annotation file, when the
+    file exists and has one (its ``category_id``, else its only category
+    that lists keypoints)."""
+    ann_file = dataset.get('ann_file')
+    if not isinstance(ann_file, str):
+        return None
+    path = Path(dataset.get('data_root') or '') / ann_file
+    if not path.is_file():
+        return None
+    with open(path, encoding='utf-8') as f:
+        cats = [c for c in json.load(f).get('categories') or [] if isinstance(c, dict)]
+    wanted = dataset.get('category_id')
+    chosen = [c for c in cats if (c.get('id') == wanted if wanted is not None
+                                  else bool(c.get('keypoints')))]
+    return chosen[0] if len(chosen) == 1 else None
+
+
 def _config_meta(cfg: Config) -> dict | None:
-    """The keypoint definition named by the config: its test dataset's
-    ``metainfo``, else a top-level ``metainfo``."""
+    """The keypoint definition named by the config, as its dataset would read
+    it: the test (else val, train) dataset's ``metainfo`` over its annotation
+    file's category; else the model's or the top-level ``metainfo``."""
     for loader in ('test_dataloader', 'val_dataloader', 'train_dataloader'):
         dataset = cfg.get(loader, {}).get('dataset', {}) if cfg.get(loader) else {}
-        if dataset.get('metainfo') is not None:
-            return KeypointMeta.resolve(dataset['metainfo']).to_dict()
-    if cfg.get('metainfo') is not None:
-        return KeypointMeta.resolve(cfg['metainfo']).to_dict()
+        category = _annotation_category(dataset)
+        if dataset.get('metainfo') is not None or category is not None:
+            return KeypointMeta.resolve(dataset.get('metainfo'), category=category,
+                                        source=f'{loader}.dataset').to_dict()
+    for metainfo in ((cfg.get('model') or {}).get('metainfo'), cfg.get('metainfo')):
+        if metainfo is not None:
+            return KeypointMeta.resolve(metainfo).to_dict()
     return None
 
 
@@ -53,7 +76,9 @@ def init_model(config: str | Path | Config, checkpoint: str | Path | None = None
 
     The keypoint definition (names, flip pairs, skeleton, sigmas) comes from
     the checkpoint's ``meta['dataset_meta']`` when it has one (checkpoints
-    written by training do), else from the config's dataset ``metainfo``.
+    written by training do), else from the config: the dataset's
+    ``metainfo`` over its annotation file's category (read when the file
+    exists), else the model's or the top-level ``metainfo``.
     It is kept as ``model.dataset_meta``; the config as ``model.cfg``.
 
     Args:
@@ -66,6 +91,8 @@ def init_model(config: str | Path | Config, checkpoint: str | Path | None = None
 
     Raises:
         FileNotFoundError: the config or a local checkpoint does not exist.
+        customkpt.engine.model_fit.KeypointCountError: the checkpoint's head
+            was trained for another number of keypoints than the config's.
     """
     if isinstance(config, Config):
         cfg = resolve_references(merge_options(copy.deepcopy(config), cfg_options))
@@ -73,13 +100,7 @@ def init_model(config: str | Path | Config, checkpoint: str | Path | None = None
         raise FileNotFoundError(f'init_model: config file {str(config)!r} not found')
     else:
         cfg = load_config(str(config), cfg_options)
-    model_cfg = copy.deepcopy(cfg.model)
-    model_cfg.pop('pretrained', None)
-    model_cfg['init_cfg'] = None  # no pretrained downloads at inference
-    if hasattr(model_cfg.get('backbone'), 'get'):
-        model_cfg['backbone'].pop('init_cfg', None)
-    with DefaultScope.overwrite_default_scope('customkpt'):
-        model = MODELS.build(model_cfg)
+    model = build_bare_model(cfg)  # no pretrained downloads at inference
     meta = _config_meta(cfg)
     if checkpoint is not None:
         ckpt_str = str(checkpoint)
@@ -87,6 +108,7 @@ def init_model(config: str | Path | Config, checkpoint: str | Path | None = None
             raise FileNotFoundError(f'init_model: checkpoint {ckpt_str!r} not found')
         ckpt = load_checkpoint(model, ckpt_str, map_location='cpu')
         ckpt_meta = checkpoint_meta(ckpt, ckpt_str)  # data only: names no files to read
+        check_checkpoint_fits(model, weights_of(ckpt), ckpt_str, ckpt_meta)
         if ckpt_meta.get('keypoint_names'):
             meta = KeypointMeta.resolve(ckpt_meta).to_dict()
     if meta is not None:

@@ -8,7 +8,13 @@
 Each subcommand lives in its own module ``customkpt.cli.<name>`` with a
 ``main(argv)``; only the one that runs is imported, so ``customkpt --help``
 and the numpy-only commands start without torch. ``tools/<tool>.py`` are
-the same commands under their script names.
+the same commands under their script names (they call :func:`run`).
+
+Every command line goes through :func:`run`: an error that is the user's to
+fix (a missing file, a bad config value, an unreadable checkpoint) prints one
+line ``customkpt <command>: error: <message>`` and exits with status 2;
+``--debug`` (or ``CUSTOMKPT_DEBUG=1``) shows its traceback instead. Any
+other exception is a bug and keeps its traceback.
 """
 from __future__ import annotations
 
@@ -19,7 +25,7 @@ from typing import Sequence
 
 from ..version import __version__
 
-__all__ = ['COMMANDS', 'main']
+__all__ = ['COMMANDS', 'main', 'run']
 
 #: name -> (module under customkpt.cli, one-line summary)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -51,6 +57,8 @@ def _parser() -> argparse.ArgumentParser:
                '  customkpt video clip.mp4 --onnx exports/model.onnx\n'
                '  customkpt train --help')
     p.add_argument('--version', action='version', version=f'customkpt {__version__}')
+    p.add_argument('--debug', action='store_true',
+                   help="show the traceback of an error (also CUSTOMKPT_DEBUG=1)")
     p.add_argument('command', choices=list(COMMANDS), metavar='COMMAND',
                    help='one of the commands below')
     p.add_argument('args', nargs=argparse.REMAINDER,
@@ -58,9 +66,17 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def run(command: str, argv: Sequence[str] | None = None, debug: bool = False) -> int:
+    """Run one subcommand, e.g. ``run('train', ['configs/x.py'])``; returns the
+    exit status. ``argv`` defaults to ``sys.argv[1:]``; a ``--debug`` among
+    it is taken out and turns tracebacks on."""
+    from .common import debug_requested, run_reporting_errors
+    wants_debug, args = debug_requested(sys.argv[1:] if argv is None else list(argv))
+    module = importlib.import_module(f'{__name__}.{COMMANDS[command][0]}')
+    return run_reporting_errors(command, module.main, args, debug or wants_debug)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``customkpt COMMAND ARGS...``; returns the exit status."""
+    """Run ``customkpt [--debug] COMMAND ARGS...``; returns the exit status."""
     args = _parser().parse_args(sys.argv[1:] if argv is None else list(argv))
-    module = importlib.import_module(f'{__name__}.{COMMANDS[args.command][0]}')
-    status = module.main(args.args)
-    return status if isinstance(status, int) else 0
+    return run(args.command, args.args, debug=args.debug)

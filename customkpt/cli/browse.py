@@ -15,8 +15,10 @@ import numpy as np
 from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 
+from customkpt.core.arrays import to_numpy_or_none
 from customkpt.core.flip import flip_keypoints
 from customkpt.engine.config import load_config
+from customkpt.errors import UserError
 from customkpt.registry import DATASETS
 from customkpt.visualization.draw import draw_instances, heatmap_overlay, hstack_images, put_title
 
@@ -75,7 +77,7 @@ def build_dataset(cfg: Config, split: str, with_pipeline: bool = True) -> Any:
     key = f'{split}_dataloader'
     loader = cfg.get(key)
     if not loader or 'dataset' not in loader:
-        raise SystemExit(f'error: the config has no {key}.dataset')
+        raise UserError(f'the config has no {key}.dataset')
     init_default_scope(cfg.get('default_scope', 'customkpt'))
     dataset_cfg = copy.deepcopy(loader['dataset'])
     if not with_pipeline:
@@ -87,14 +89,6 @@ def _name_of(data: dict, idx: int) -> str:
     img_id = data.get('img_id', 'img')
     ann_id = data.get('id', idx)
     return f'{img_id}_{ann_id}'
-
-
-def _to_numpy(value: Any) -> np.ndarray | None:
-    if value is None:
-        return None
-    if hasattr(value, 'detach'):
-        value = value.detach().cpu().numpy()
-    return np.asarray(value)
 
 
 def enlarge(img: np.ndarray, kpts: np.ndarray, bbox: np.ndarray | None = None
@@ -159,7 +153,7 @@ def draw_transformed(data: dict, meta: dict, kpt_thr: float) -> np.ndarray:
     img = data.get('img')
     if img is None:
         raise KeyError('the pipeline produced no "img" (is LoadImage in it?)')
-    img = _to_numpy(img)
+    img = to_numpy_or_none(img)
     if img.ndim == 3 and img.shape[0] == 3 and img.shape[2] != 3:  # (3, h, w) tensor layout
         img = img.transpose(1, 2, 0)
     img = np.ascontiguousarray(img, dtype=np.uint8)
@@ -173,7 +167,7 @@ def draw_transformed(data: dict, meta: dict, kpt_thr: float) -> np.ndarray:
     panels = [put_title(draw_instances(img, kpts, vis, meta, score_thr=kpt_thr,
                                        show_names=True),
                         f'input {data.get("input_size", img.shape[1::-1])}{flip}')]
-    heatmaps = _to_numpy(data.get('heatmaps'))
+    heatmaps = to_numpy_or_none(data.get('heatmaps'))
     if heatmaps is not None and heatmaps.size:
         overlay = heatmap_overlay(img, heatmaps, alpha=0.6)
         panels.append(put_title(draw_instances(overlay, kpts, vis, meta, score_thr=kpt_thr),

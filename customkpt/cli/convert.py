@@ -5,7 +5,6 @@ Needs numpy and json only (no torch, no mmengine).
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from customkpt.converters import (CONVERTERS, DEFAULT_BBOX_PAD, DEFAULT_MIN_MARGIN,
@@ -115,12 +114,8 @@ def converter_kwargs(args: argparse.Namespace) -> dict:
 def main(argv: list[str] | None = None) -> int:
     """Run the conversion; returns the exit status."""
     args = parse_args(argv)
-    try:
-        spec = split_spec(args)
-        result = CONVERTERS[args.format](args.src, **converter_kwargs(args))
-        outcome = write_splits(result, Path(args.out), spec)
-    except ConversionError as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 1
+    spec = split_spec(args)  # a ConversionError reaches the user as one line
+    result = CONVERTERS[args.format](args.src, **converter_kwargs(args))
+    outcome = write_splits(result, Path(args.out), spec)
     print(format_summary(result, outcome, spec))
     return 0

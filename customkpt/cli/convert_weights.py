@@ -12,6 +12,7 @@ import torch
 from customkpt.core.presets import COCO_NAMES, COCO_SIGMAS
 from customkpt.meta import KeypointMeta
 from customkpt.models.convert_paddle import convert_paddle_state_dict, read_pdparams
+from customkpt.errors import UserError
 
 from .common import make_parser
 
@@ -66,7 +67,7 @@ def keypoint_meta(state_dict: dict, args: argparse.Namespace) -> dict | None:
                   'names (needed to transfer the head by name)')
             return None
     if k is not None and len(names) != k:
-        raise SystemExit(f'{args.src}: {len(names)} keypoint names given but final_conv has '
+        raise UserError(f'{args.src}: {len(names)} keypoint names given but final_conv has '
                          f'{k} channels')
     is_coco = list(names) == COCO_NAMES
     cfg = dict(keypoint_names=list(names), flip_from_names=True,

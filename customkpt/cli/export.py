@@ -6,6 +6,8 @@ import argparse
 import os.path as osp
 from pathlib import Path
 
+from customkpt.errors import UserError
+
 from .common import make_parser
 
 EXAMPLES = (
@@ -23,8 +25,8 @@ checkpoint's folder.
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line arguments."""
     p = make_parser('export', 'Export a customkpt checkpoint to ONNX', EXAMPLES, NOTES)
-    p.add_argument('config')
-    p.add_argument('checkpoint')
+    p.add_argument('config', help='the config file the checkpoint was trained with')
+    p.add_argument('checkpoint', help='the checkpoint to export (.pth or .safetensors)')
     p.add_argument('--out', help="output folder (default: the checkpoint's folder)")
     p.add_argument('--name', help='file name stem (default: the config name)')
     p.add_argument('--opset', type=int, default=17, help='ONNX opset (default 17)')
@@ -46,7 +48,7 @@ def main(argv: list[str] | None = None) -> dict:
     from customkpt.deploy.export import export_onnx
     for kind, path in (('config', args.config), ('checkpoint', args.checkpoint)):
         if not osp.isfile(path):
-            raise SystemExit(f'customkpt export: {kind} file {path!r} not found')
+            raise UserError(f'{kind} file {path!r} does not exist')
     out_dir = Path(args.out) if args.out else Path(args.checkpoint).resolve().parent
     name = args.name or Path(args.config).stem
     model = init_model(args.config, args.checkpoint, device=args.device)
@@ -54,8 +56,11 @@ def main(argv: list[str] | None = None) -> dict:
                          opset=args.opset, dynamic_batch=not args.static_batch,
                          flip_test=args.flip_test, torchscript=args.torchscript)
     info = result['info']
+    outputs = (f"heatmaps {info['heatmap_size'][0]}x{info['heatmap_size'][1]}"
+               if 'heatmap_size' in info else
+               f"SimCC {info['simcc_size'][0]}+{info['simcc_size'][1]} bins")
     print(f"wrote {result['onnx']} (input {info['input_size'][0]}x{info['input_size'][1]}, "
-          f"heatmaps {info['heatmap_size'][0]}x{info['heatmap_size'][1]}, opset {info['opset']}, "
+          f"{outputs}, opset {info['opset']}, "
           f"flip test {'in the graph' if info['flip_test_baked'] else 'not in the graph'})")
     print(f"wrote {result['sidecar']}")
     if result['torchscript']:

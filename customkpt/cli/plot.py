@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from .common import make_parser
 
@@ -35,12 +34,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status."""
-    from customkpt.visualization.curves import CurveKeyError, plot_curves
+    from customkpt.visualization.curves import plot_curves
     args = parse_args(argv)
-    try:
-        out = plot_curves(args.work_dir, args.out, keys=args.keys, runs=args.runs)
-    except (FileNotFoundError, CurveKeyError) as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 2
+    out = plot_curves(args.work_dir, args.out, keys=args.keys, runs=args.runs)
     print(f'wrote {out}')
     return 0

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from customkpt.checkpoint import SAFETENSORS_META_KEY, SIDECAR_SUFFIX, safe_load
+from customkpt.errors import UserError
 
 from .common import make_parser
 
@@ -107,7 +108,7 @@ def publish(src: str, out: str, safetensors: bool = False) -> list[Path]:
         try:
             from safetensors.torch import save_file
         except ImportError as exc:
-            raise SystemExit('--safetensors needs the safetensors package: '
+            raise UserError('--safetensors needs the safetensors package: '
                              'pip install safetensors') from exc
         meta_json = json.dumps(slim['meta'], default=_json_default)
         tmp = stem.parent / f'.{stem.name}.safetensors.part'

@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import argparse
-import os
 
-from .common import make_parser
+from .common import make_parser, parse_run_args, run_loop
 
 EXAMPLES = (
     'customkpt test CONFIG CHECKPOINT',
@@ -15,23 +14,15 @@ EXAMPLES = (
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line arguments (``LOCAL_RANK`` is set from ``--local-rank``)."""
-    from mmengine.config import DictAction
     p = make_parser('test', 'Evaluate a customkpt checkpoint', EXAMPLES)
-    p.add_argument('config')
-    p.add_argument('checkpoint')
+    p.add_argument('config', help='the config file the checkpoint was trained with')
+    p.add_argument('checkpoint', help='the checkpoint to evaluate (.pth or .safetensors)')
     p.add_argument('--work-dir', help='where the test log goes '
                    '(default: work_dirs/<config name>)')
     p.add_argument('--out', help='write predictions here as a COCO keypoint results json')
     p.add_argument('--show-dir', help='write prediction overlays (PNG) into this folder')
     p.add_argument('--show-num', type=int, default=50, help='at most this many overlays')
-    p.add_argument('--skip-invalid', action='store_true',
-                   help='drop annotation records that fail validation instead of stopping')
-    p.add_argument('--cfg-options', nargs='+', action=DictAction)
-    p.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
-    p.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = p.parse_args(argv)
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    return parse_run_args(p, argv)
 
 
 def _as_list(evaluator) -> list:
@@ -68,16 +59,7 @@ def build_config(args: argparse.Namespace):
 def main(argv: list[str] | None = None) -> dict:
     """Run the test loop; returns the metrics."""
     args = parse_args(argv)
-    import customkpt.registry  # noqa: F401  (registries and the safe checkpoint loader)
-    from mmengine.runner import Runner
-
-    from customkpt.engine.config import close_process_group, init_cpu_process_group
-    init_cpu_process_group(args.launcher)
-    runner = Runner.from_cfg(build_config(args))
-    try:
-        metrics = runner.test()
-    finally:
-        close_process_group()
+    metrics = run_loop(build_config(args), args.launcher, 'test')
     if args.out:
         print(f'predictions written to {args.out}')
     return metrics

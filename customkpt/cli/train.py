@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import argparse
-import os
 
-from .common import make_parser
+from customkpt.errors import UserError
+
+from .common import make_parser, parse_run_args, run_loop
 
 EXAMPLES = (
     'customkpt train configs/hrnet_self5.py',
@@ -17,7 +18,6 @@ EXAMPLES = (
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line arguments (``LOCAL_RANK`` is set from ``--local-rank``)."""
-    from mmengine.config import DictAction
     p = make_parser('train', 'Train a customkpt keypoint model', EXAMPLES)
     p.add_argument('config', help='config file')
     p.add_argument('--work-dir', help='where logs and checkpoints go '
@@ -30,27 +30,31 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    'autocast on the CPU')
     p.add_argument('--auto-scale-lr', action='store_true',
                    help='scale the learning rate by total batch / auto_scale_lr.base_batch_size')
-    p.add_argument('--skip-invalid', action='store_true',
-                   help='drop annotation records that fail validation instead of stopping')
-    p.add_argument('--cfg-options', nargs='+', action=DictAction,
-                   help='override config keys, e.g. train_cfg.max_epochs=5')
-    p.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
-    p.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = p.parse_args(argv)
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    return parse_run_args(p, argv)
 
 
-def _set_amp(cfg) -> None:
+def set_amp(cfg) -> None:
+    """Turn on mixed precision for ``--amp``: float16 with loss scaling on a
+    GPU, bfloat16 autocast on a CPU that computes bf16 natively; a CPU that
+    emulates bf16 (far slower than float32) trains in float32, said in one line."""
     import torch
+    from mmengine.logging import print_log
+
+    from customkpt.engine.optim_wrapper import cpu_bf16_support
     wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper').split('.')[-1]
     if wrapper in ('AmpOptimWrapper', 'BF16OptimWrapper'):
-        print(f'mixed precision is already on in this config ({wrapper})')
+        print_log(f'--amp: mixed precision is already on in this config ({wrapper})',
+                  logger='current')
     elif torch.cuda.is_available():
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     else:
-        cfg.optim_wrapper.type = 'BF16OptimWrapper'
+        native, why = cpu_bf16_support()
+        if native:
+            cfg.optim_wrapper.type = 'BF16OptimWrapper'
+        else:
+            print_log(f'--amp: training in float32 because {why}; bfloat16 autocast '
+                      'would make every step slower', logger='current')
 
 
 def build_config(args: argparse.Namespace):
@@ -58,11 +62,11 @@ def build_config(args: argparse.Namespace):
     from customkpt.engine.config import load_run_config, set_skip_invalid
     cfg = load_run_config(args.config, args.cfg_options, args.launcher, args.work_dir)
     if args.amp:
-        _set_amp(cfg)
+        set_amp(cfg)
     if args.auto_scale_lr:
         if 'auto_scale_lr' not in cfg or 'base_batch_size' not in cfg.auto_scale_lr:
-            raise SystemExit(f'{args.config}: --auto-scale-lr needs '
-                             'auto_scale_lr = dict(base_batch_size=...) in the config')
+            raise UserError(f'{args.config}: --auto-scale-lr needs '
+                            'auto_scale_lr = dict(base_batch_size=...) in the config')
         cfg.auto_scale_lr.enable = True
     if args.resume == 'auto':
         cfg.resume, cfg.load_from = True, None
@@ -76,14 +80,4 @@ def build_config(args: argparse.Namespace):
 def main(argv: list[str] | None = None) -> None:
     """Train until the config's last epoch."""
     args = parse_args(argv)
-    cfg = build_config(args)
-    import customkpt.registry  # noqa: F401  (registries and the safe checkpoint loader)
-    from mmengine.runner import Runner
-
-    from customkpt.engine.config import close_process_group, init_cpu_process_group
-    init_cpu_process_group(args.launcher)
-    runner = Runner.from_cfg(cfg)
-    try:
-        runner.train()
-    finally:
-        close_process_group()
+    run_loop(build_config(args), args.launcher, 'train')

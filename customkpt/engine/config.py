@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import inspect
+import logging
 import os.path as osp
 from typing import Any, Iterator
 
 import torch
 from mmengine.config import Config, ConfigDict
+from mmengine.logging import print_log
 
 from customkpt.codecs import build_codec
 
@@ -25,6 +27,8 @@ def load_config(path: str, cfg_options: dict | None = None) -> Config:
     of a child config or as an option (``train_size=(96, 128)``) reaches each
     dict that refers to it. See :mod:`customkpt.engine.references`.
     """
+    if not osp.isfile(str(path)):
+        raise FileNotFoundError(f'config file {str(path)!r} does not exist')
     cfg = Config.fromfile(str(path))
     merge_options(cfg, cfg_options)
     return resolve_references(cfg)
@@ -37,11 +41,56 @@ def merge_options(cfg: Config, cfg_options: dict | None) -> Config:
     A key that descends through a whole-dict reference
     (``model.head.decoder.sigma`` where the decoder is ``'${codec}'``) gets a
     copy of the referenced dict there first, so it merges as into a dict.
+    A key of :data:`KNOB_OPTIONS` that the config ties to its knob
+    (``train_cfg.max_epochs='${max_epochs}'``) sets the knob instead, so
+    everything derived from it (the LR schedule's end, its milestones)
+    follows; without such a tie, a scheduler that still ends at the old
+    ``max_epochs`` is warned about.
     """
     if cfg_options:
+        cfg_options = redirect_knob_options(cfg, cfg_options)
+        _warn_untied_schedulers(cfg, cfg_options)
         expand_option_targets(cfg, cfg_options)
         cfg.merge_from_dict(cfg_options)
     return cfg
+
+
+#: ``--cfg-options`` keys that stand for a top-level knob of the same meaning.
+KNOB_OPTIONS = {'train_cfg.max_epochs': 'max_epochs', 'train_cfg.val_interval': 'val_interval'}
+
+
+def _lookup(cfg: Any, key: str) -> Any:
+    node = cfg
+    for part in key.split('.'):
+        node = node.get(part) if isinstance(node, (dict, Config)) else None
+    return node
+
+
+def redirect_knob_options(cfg: Config, cfg_options: dict) -> dict:
+    """``cfg_options`` with each :data:`KNOB_OPTIONS` key that the config
+    ties to its knob (the value is exactly ``'${knob}'``) set on the knob."""
+    options = dict(cfg_options)
+    for key, knob in KNOB_OPTIONS.items():
+        if key in options and knob not in options and knob in cfg \
+                and _lookup(cfg, key) == '${%s}' % knob:
+            options[knob] = options.pop(key)
+    return options
+
+
+def _warn_untied_schedulers(cfg: Config, cfg_options: dict) -> None:
+    """Warn when ``train_cfg.max_epochs`` is changed but an epoch-based
+    scheduler still ends at the old number (its ``end`` is a plain number)."""
+    new, old = cfg_options.get('train_cfg.max_epochs'), _lookup(cfg, 'train_cfg.max_epochs')
+    if new is None or not isinstance(old, int) or new == old or \
+            any(k.startswith('param_scheduler') for k in cfg_options):
+        return
+    schedulers = cfg.get('param_scheduler') or []
+    for i, sched in enumerate(schedulers if isinstance(schedulers, list) else [schedulers]):
+        if isinstance(sched, dict) and sched.get('by_epoch', True) and sched.get('end') == old:
+            print_log(f"train_cfg.max_epochs={new} but param_scheduler[{i}] "
+                      f"({sched.get('type')}) still ends at epoch {old}: set its end too "
+                      f'(--cfg-options param_scheduler.{i}.end={new})',
+                      logger='current', level=logging.WARNING)
 
 
 def iter_dataset_cfgs(cfg: Any) -> Iterator[ConfigDict]:
@@ -136,10 +185,16 @@ def iter_pipelines(cfg: Any, path: str) -> Iterator[tuple[str, list]]:
 
 
 def _codec_facts(cfg: dict) -> dict:
-    """What the other parts must agree with: crop convention and sizes."""
+    """What the other parts must agree with: crop convention, input size and
+    the target's size (heatmap size, or SimCC bins per crop pixel)."""
     codec = build_codec(cfg)
-    return dict(type=type(codec).__name__, use_udp=bool(codec.use_udp),
-                input_size=tuple(codec.input_size), heatmap_size=tuple(codec.heatmap_size))
+    facts = dict(type=type(codec).__name__, use_udp=bool(codec.use_udp),
+                 input_size=tuple(codec.input_size))
+    if hasattr(codec, 'heatmap_size'):
+        facts['heatmap_size'] = tuple(codec.heatmap_size)
+    else:
+        facts['simcc_split_ratio'] = float(codec.simcc_split_ratio)
+    return facts
 
 
 def _convention(facts: dict) -> str:
@@ -150,11 +205,14 @@ def check_conventions(cfg: Config) -> None:
     """Check that the model's codec, the crops and the training targets agree.
 
     The codec in ``model.head.decoder`` owns the pixel convention
-    (``UDPHeatmap``: UDP, ``MSRAHeatmap``: plain) and the input size. Every
-    ``TopdownAffine`` in the train/val/test pipelines must have the same
-    ``use_udp`` and ``input_size``, and every ``GenerateTarget`` encoder the
-    same convention, input and heatmap size. The head's ``out_channels`` must
-    equal the ``num_joints`` of each dataset's metainfo dict.
+    (``UDPHeatmap``: UDP, ``MSRAHeatmap`` and ``SimCCLabel``: plain) and the
+    input size. Every ``TopdownAffine`` in the train/val/test pipelines (and
+    in a hook's ``switch_pipeline``) must have the same ``use_udp`` and
+    ``input_size``, and every ``GenerateTarget`` encoder the same
+    convention, input size and kind of target (heatmaps of the same size, or
+    SimCC vectors with the same bins per pixel). The head's
+    ``out_channels`` must equal the ``num_joints`` of each dataset's
+    metainfo dict.
 
     Raises:
         ConfigConventionError: naming both disagreeing settings.
@@ -166,14 +224,22 @@ def check_conventions(cfg: Config) -> None:
     ref = _codec_facts(head['decoder'])
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         for path, pipeline in iter_pipelines(cfg.get(loader), loader):
-            for i, step in enumerate(pipeline):
-                kind = str(step.get('type', '')).split('.')[-1] if isinstance(step, dict) else ''
-                where = f'{path}[{i}] {kind}'
-                if kind == 'TopdownAffine':
-                    _check_affine(step, where, ref_path, ref)
-                elif kind == 'GenerateTarget' and isinstance(step.get('encoder'), dict):
-                    _check_encoder(_codec_facts(step['encoder']), where, ref_path, ref)
+            _check_pipeline(pipeline, path, ref_path, ref)
         _check_num_joints(cfg, loader, head)
+    for i, hook in enumerate(cfg.get('custom_hooks') or []):
+        if isinstance(hook, dict) and isinstance(hook.get('switch_pipeline'), (list, tuple)):
+            _check_pipeline(hook['switch_pipeline'], f'custom_hooks[{i}].switch_pipeline',
+                            ref_path, ref)
+
+
+def _check_pipeline(pipeline: list, path: str, ref_path: str, ref: dict) -> None:
+    for i, step in enumerate(pipeline):
+        kind = str(step.get('type', '')).split('.')[-1] if isinstance(step, dict) else ''
+        where = f'{path}[{i}] {kind}'
+        if kind == 'TopdownAffine':
+            _check_affine(step, where, ref_path, ref)
+        elif kind == 'GenerateTarget' and isinstance(step.get('encoder'), dict):
+            _check_encoder(_codec_facts(step['encoder']), where, ref_path, ref)
 
 
 def _check_affine(step: dict, where: str, ref_path: str, ref: dict) -> None:
@@ -197,8 +263,11 @@ def _check_encoder(facts: dict, where: str, ref_path: str, ref: dict) -> None:
     if facts['use_udp'] != ref['use_udp']:
         raise ConfigConventionError(f'{ref_path} is {_convention(ref)} but {where} encodes '
                                     f'with {_convention(facts)}')
-    for key in ('input_size', 'heatmap_size'):
-        if facts[key] != ref[key]:
+    if ('heatmap_size' in facts) != ('heatmap_size' in ref):
+        raise ConfigConventionError(f"{ref_path} is {ref['type']} but {where} encodes "
+                                    f"{facts['type']} targets")
+    for key in ('input_size', 'heatmap_size', 'simcc_split_ratio'):
+        if facts.get(key) != ref.get(key):
             raise ConfigConventionError(f'{ref_path} has {key}={ref[key]} but {where} '
                                         f'encoder has {key}={facts[key]}')
 

@@ -11,6 +11,8 @@ from mmengine.model import is_model_wrapper
 from customkpt.registry import HOOKS
 from customkpt.visualization.draw import draw_instances
 
+from .model_fit import check_dataset_fits
+
 
 @HOOKS.register_module()
 class PredictionDrawingHook(Hook):
@@ -62,10 +64,14 @@ class ModelMetaHook(Hook):
     A model built without ``metainfo`` (the dataset reads the definition
     from its annotation file) gets the dataset's ``metainfo`` as
     ``model.dataset_meta``, so that its flip test has a table. A model that
-    has one keeps it; the dataset's ``flip_indices`` must then agree.
+    has one keeps it; the dataset's ``flip_indices`` must then agree. The
+    model's head must predict as many keypoints as the dataset defines
+    (checked before the first step, not found out by a failing reshape).
 
     Raises:
         ValueError: the model's and the dataset's ``flip_indices`` differ.
+        customkpt.engine.model_fit.KeypointCountError: the head's and the
+            dataset's keypoint counts differ.
     """
 
     priority = 'VERY_HIGH'
@@ -83,6 +89,7 @@ class ModelMetaHook(Hook):
     def _sync(runner, dataloader, stage: str) -> None:
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         data_meta = getattr(getattr(dataloader, 'dataset', None), 'metainfo', None) or {}
+        check_dataset_fits(model, data_meta, stage)
         data_table = data_meta.get('flip_indices')
         if not hasattr(model, 'dataset_meta') or data_table is None:
             return

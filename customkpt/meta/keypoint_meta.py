@@ -1,14 +1,13 @@
 """The keypoint definition: :class:`KeypointMeta`."""
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
 
-from .errors import KeypointMetaError
+from .errors import KeypointMetaError, warn_meta
 from .naming import DEFAULT_SIGMA, default_sigmas, palette
 from .sources import (check_config_keys, coco_category_fields, config_fields, index_pairs,
                       mmpose_info_fields, read_metainfo_file)
@@ -150,11 +149,11 @@ class KeypointMeta:
     def warn_if_sigmas_defaulted(self) -> 'KeypointMeta':
         """Warn once that OKS sigmas were not given (see :func:`default_sigmas`)."""
         if self.sigmas_defaulted:
-            warnings.warn(
+            warn_meta(
                 f'{self.source}: no OKS sigmas given for {self.keypoint_names}; using '
                 'defaults by part name (COCO values for eyes, ears, wrists, ...; '
                 f'{DEFAULT_SIGMA} otherwise). Set `sigmas` in the metainfo for COCO-style '
-                'AP you can compare with others.', stacklevel=3)
+                'AP you can compare with others.')
         return self
 
     # ------------------------------------------------------------- conversion

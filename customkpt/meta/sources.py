@@ -6,11 +6,10 @@ Each reader returns the keyword arguments of :class:`~.keypoint_meta.KeypointMet
 """
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 from typing import Any, Mapping
 
-from .errors import KeypointMetaError
+from .errors import KeypointMetaError, warn_meta
 from .naming import body_part_ids, derive_flip_pairs
 
 __all__ = ['CONFIG_KEYS', 'index_pairs', 'coco_category_fields', 'mmpose_info_fields',
@@ -53,8 +52,8 @@ def coco_category_fields(category: Mapping[str, Any], source: str) -> dict[str, 
         raise KeypointMetaError(f'{source}: category has no "keypoints" list of names')
     skeleton = index_pairs(category.get('skeleton') or [], 'skeleton', source)
     if skeleton and min(min(p) for p in skeleton) == 0:
-        warnings.warn(f'{source}: skeleton uses index 0, reading it as 0-based '
-                      '(COCO skeletons are 1-based)')
+        warn_meta(f'{source}: skeleton uses index 0, reading it as 0-based '
+                  '(COCO skeletons are 1-based)')
     else:
         skeleton = [[a - 1, b - 1] for a, b in skeleton]
     return dict(keypoint_names=list(names), skeleton=skeleton,
@@ -109,6 +108,7 @@ def mmpose_info_fields(info: Mapping[str, Any], source: str) -> dict[str, Any]:
                 raise KeypointMetaError(
                     f'{source}: keypoint {p["name"]!r} swaps with unknown name {swap!r}')
             flip.add(tuple(sorted((i, index[swap]))))
+    _warn_one_sided_swaps(points, index, source)
     skeleton, skeleton_colors = _mmpose_links(info, index, source)
     colours = [list(p['color']) if 'color' in p else None for p in points]
     return dict(
@@ -119,6 +119,20 @@ def mmpose_info_fields(info: Mapping[str, Any], source: str) -> dict[str, Any]:
         keypoint_colors=colours if all(c is not None for c in colours) else None,
         skeleton_colors=skeleton_colors if skeleton else None,
         dataset_name=str(info.get('dataset_name', 'custom')), source=source)
+
+
+def _warn_one_sided_swaps(points: list[Mapping[str, Any]], index: Mapping[str, int],
+                          source: str) -> None:
+    """Warn about each ``swap`` that its partner does not return (``a`` swaps
+    with ``b`` but ``b`` names another point or none); the pair is used both
+    ways all the same."""
+    for p in points:
+        swap = p.get('swap') or ''
+        back = points[index[swap]].get('swap') or '' if swap in index else ''
+        if swap and back != p['name']:
+            said = f'swap={back!r}' if back else 'no swap'
+            warn_meta(f'{source}: keypoint {p["name"]!r} swaps with {swap!r} but {swap!r} has '
+                      f'{said}; flipping exchanges {p["name"]!r} and {swap!r}')
 
 
 def read_metainfo_file(path: str | Path) -> dict[str, Any]:

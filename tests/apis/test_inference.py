@@ -104,3 +104,36 @@ def test_init_model_never_reads_a_file_named_in_checkpoint_meta(tmp_path):
     loaded = init_model(cfg, str(path))
     assert not marker.exists()
     assert loaded.dataset_meta['keypoint_names'] == ['a', 'b', 'c', 'd', 'e']
+
+
+def _write_config(tmp_path, text):
+    path = tmp_path / 'cfg.py'
+    path.write_text(f"_base_ = [{str(Path(CONFIG).resolve())!r}]\n" + text)
+    return str(path)
+
+
+def test_meta_without_checkpoint_from_the_annotation_file(tmp_path):
+    """A config without metainfo: the definition is the annotation file's category."""
+    import json
+    ann = {'images': [], 'annotations': [], 'categories': [
+        {'id': 1, 'name': 'animal', 'keypoints': ['nose', 'left_ear', 'right_ear'],
+         'skeleton': [[1, 2], [1, 3]], 'flip_pairs': [[1, 2]]}]}
+    (tmp_path / 'ann.json').write_text(json.dumps(ann))
+    cfg = _write_config(tmp_path, f"num_joints = 3\nmetainfo = None\ndata_root = "
+                                  f"{str(tmp_path)!r}\nval_ann_file = 'ann.json'\n"
+                                  "train_ann_file = 'ann.json'\nsigmas = [0.03] * 3\n")
+    meta = init_model(cfg).dataset_meta
+    assert meta['keypoint_names'] == ['nose', 'left_ear', 'right_ear']
+    assert meta['flip_indices'] == [0, 2, 1] and meta['skeleton'] == [[0, 1], [0, 2]]
+
+
+def test_a_checkpoint_with_another_keypoint_count_is_refused(tmp_path, model):
+    from customkpt.engine.model_fit import KeypointCountError
+    ckpt = tmp_path / 'five.pth'
+    torch.save(dict(state_dict=model.state_dict(), meta={}), ckpt)
+    four = _write_config(tmp_path, "num_joints = 4\nkeypoint_names = ['a', 'b', 'c', 'd']\n"
+                                   "flip_pairs = []\nskeleton = []\nsigmas = [0.05] * 4\n")
+    with pytest.raises(KeypointCountError, match=r'five.pth: its head is for 5 keypoints but '
+                                                 r'the model has 4'):
+        init_model(four, str(ckpt))
+    init_model(CONFIG, str(ckpt))  # the same checkpoint fits its own definition

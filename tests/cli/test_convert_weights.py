@@ -10,6 +10,7 @@ import torch
 from customkpt.checkpoint import safe_load
 from customkpt.cli import convert_weights
 from customkpt.core.presets import COCO_NAMES
+from customkpt.errors import UserError
 from customkpt.models.convert_paddle import ours_key_to_paddle
 from customkpt.models.pretrained import load_pretrained
 from customkpt.registry import MODELS
@@ -80,7 +81,7 @@ def test_unmapped_keys_listed_and_strict_fails(tmp_path, capsys):
 
 def test_wrong_name_count_and_arch_mismatch(tmp_path, capsys):
     _pdparams(tmp_path / 'm.pdparams', _tiny(5))
-    with pytest.raises(SystemExit, match='2 keypoint names given but final_conv has 5'):
+    with pytest.raises(UserError, match='2 keypoint names given but final_conv has 5'):
         convert_weights.main([str(tmp_path / 'm.pdparams'), str(tmp_path / 'm.pth'),
                                        '--keypoint-names', 'a', 'b'])
     rc = convert_weights.main([str(tmp_path / 'm.pdparams'), str(tmp_path / 'm.pth'),

@@ -11,6 +11,7 @@ import torch
 from customkpt.apis import init_model
 from customkpt.cli import export
 from customkpt.deploy import OnnxPredictor
+from customkpt.errors import UserError
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = str(ROOT / 'configs' / 'hrnet_self5_cpu.py')
@@ -49,9 +50,9 @@ def test_default_out_is_the_checkpoint_folder(checkpoint):
 
 
 def test_missing_files_named(checkpoint, tmp_path):
-    with pytest.raises(SystemExit, match='config file .*nope.py'):
+    with pytest.raises(UserError, match='config file .*nope.py'):
         export.main([str(tmp_path / 'nope.py'), str(checkpoint)])
-    with pytest.raises(SystemExit, match='checkpoint file .*nope.pth'):
+    with pytest.raises(UserError, match='checkpoint file .*nope.pth'):
         export.main([CONFIG, str(tmp_path / 'nope.pth')])
 
 

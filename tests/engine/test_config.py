@@ -121,3 +121,40 @@ def test_a_dumped_run_config_loads_again_unchanged(tmp_path):
     again = load_run_config(str(tmp_path / 'dumped.py'))
     assert again.to_dict() == cfg.to_dict()
     assert '${' not in (tmp_path / 'dumped.py').read_text()
+
+
+def test_an_option_on_train_cfg_max_epochs_moves_the_whole_schedule():
+    """The schedule base ties train_cfg.max_epochs and the LR policy's end to
+    the max_epochs knob; the option on train_cfg sets the knob."""
+    cfg = load_config(str(ROOT / 'configs' / 'hrnet_self5_cpu.py'),
+                      {'train_cfg.max_epochs': 3})
+    assert cfg.train_cfg.max_epochs == 3 == cfg.max_epochs == cfg.param_scheduler[-1]['end']
+    step = load_config(SELF5, {'train_cfg.max_epochs': 21, 'lr_policy': 'step'})
+    assert step.param_scheduler[-1]['end'] == 21 and step.param_scheduler[-1]['milestones'] == [
+        17, 20]
+    # Both given: the knob says what the schedule follows, train_cfg what is trained.
+    both = load_config(SELF5, {'train_cfg.max_epochs': 5, 'max_epochs': 7})
+    assert both.train_cfg.max_epochs == 5 and both.param_scheduler[-1]['end'] == 7
+
+
+def test_a_scheduler_not_tied_to_max_epochs_is_warned_about(tmp_path, monkeypatch):
+    from customkpt.engine import config as config_module
+    logged = []
+    monkeypatch.setattr(config_module, 'print_log', lambda msg, **kw: logged.append(msg))
+    path = tmp_path / 'literal.py'
+    path.write_text("train_cfg = dict(by_epoch=True, max_epochs=20)\n"
+                    "param_scheduler = [dict(type='LinearLR', end=100, by_epoch=False),\n"
+                    "                   dict(type='CosineAnnealingLR', end=20, by_epoch=True)]\n")
+    cfg = load_config(str(path), {'train_cfg.max_epochs': 3})
+    assert cfg.train_cfg.max_epochs == 3 and cfg.param_scheduler[1]['end'] == 20
+    assert logged == ['train_cfg.max_epochs=3 but param_scheduler[1] (CosineAnnealingLR) still '
+                      'ends at epoch 20: set its end too (--cfg-options '
+                      'param_scheduler.1.end=3)']
+    logged.clear()
+    load_config(str(path), {'train_cfg.max_epochs': 20})
+    assert logged == []
+
+
+def test_a_missing_config_file_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"config file '.*nope.py' does not exist"):
+        load_config(str(tmp_path / 'nope.py'))

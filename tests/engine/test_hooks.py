@@ -85,3 +85,15 @@ def test_model_meta_hook_keeps_an_agreeing_definition_and_refuses_another():
 def test_model_meta_hook_is_in_the_default_runtime():
     cfg = Config.fromfile('configs/_base_/default_runtime.py')
     assert dict(type='ModelMetaHook') in cfg.custom_hooks
+
+
+@pytest.mark.parametrize('stage', ['before_train', 'before_val', 'before_test'])
+def test_model_meta_hook_refuses_a_head_for_another_keypoint_count(stage):
+    from customkpt.engine.model_fit import KeypointCountError
+    runner = _runner(None, _meta([[1, 2]]))
+    runner.model.head = SimpleNamespace(out_channels=5)
+    with pytest.raises(KeypointCountError, match=r'predicts 5 keypoints .* dataset defines 3'):
+        getattr(HOOKS.build(dict(type='ModelMetaHook')), stage)(runner)
+    runner.model.head = SimpleNamespace(out_channels=3)
+    getattr(HOOKS.build(dict(type='ModelMetaHook')), stage)(runner)
+    assert runner.model.dataset_meta['flip_indices'] == [0, 2, 1]

@@ -71,3 +71,31 @@ def test_read_metainfo_file(tmp_path):
     assert read_metainfo_file(path) == dict(keypoint_info={0: dict(name='a', id=0)})
     path.write_text("keypoint_names = ['a', 'b']\n")
     assert read_metainfo_file(path)['keypoint_names'] == ['a', 'b']
+
+
+def test_a_one_sided_mmpose_swap_is_warned_about_naming_the_points():
+    import warnings
+    info = dict(keypoint_info={0: dict(name='l', id=0, swap='r'), 1: dict(name='r', id=1),
+                               2: dict(name='a', id=2, swap='b'),
+                               3: dict(name='b', id=3, swap='a')})
+    with pytest.warns(UserWarning, match=r"info: keypoint 'l' swaps with 'r' but 'r' has no "
+                                         r"swap; flipping exchanges 'l' and 'r'") as caught:
+        fields = mmpose_info_fields(info, 'info')
+    assert fields['flip_pairs'] == [[0, 1], [2, 3]]
+    assert len([w for w in caught if 'swaps with' in str(w.message)]) == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        both = {0: dict(name='a', id=0, swap='b'), 1: dict(name='b', id=1, swap='a')}
+        mmpose_info_fields(dict(keypoint_info=both), 'info')  # both sides: no warning
+
+
+def test_definition_warnings_print_as_one_line_without_source(tmp_path):
+    import subprocess
+    import sys
+    script = tmp_path / 'user_script.py'
+    script.write_text("from customkpt.meta import KeypointMeta\n"
+                      "KeypointMeta.from_config(dict(keypoint_names=['snout', 'tail']))\n")
+    res = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         timeout=120, check=True)
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and 'no OKS sigmas given for' in lines[0], lines
