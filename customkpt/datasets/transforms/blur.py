@@ -12,10 +12,12 @@ from mmcv.transforms import BaseTransform
 
 from customkpt.registry import TRANSFORMS
 
+from .settings import SettingsRepr
+
 __all__ = ['Blur', 'MedianBlur']
 
 
-class _RandomKernelBlur(BaseTransform):
+class _RandomKernelBlur(SettingsRepr, BaseTransform):
     """With probability ``prob``, filter ``img`` with an odd square kernel
     whose side is drawn uniformly from the odd numbers in ``kernel_range``.
 
@@ -33,6 +35,8 @@ class _RandomKernelBlur(BaseTransform):
             bound is rounded inwards).
         prob: probability of the transform.
     """
+
+    repr_fields = ('kernel_range', 'prob')
 
     def __init__(self, kernel_range: Sequence[int] = (3, 7), prob: float = 0.1) -> None:
         low, high = (int(v) for v in kernel_range)
@@ -61,8 +65,6 @@ class _RandomKernelBlur(BaseTransform):
         results['img'] = work if dtype == np.uint8 else work.astype(dtype)
         return results
 
-    def __repr__(self) -> str:
-        return f'{type(self).__name__}(kernel_range={self.kernel_range}, prob={self.prob})'
 
 
 @TRANSFORMS.register_module()

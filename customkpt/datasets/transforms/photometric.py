@@ -17,6 +17,8 @@ from mmcv.transforms import BaseTransform
 
 from customkpt.registry import TRANSFORMS
 
+from .settings import SettingsRepr
+
 __all__ = ['PhotometricDistortion', 'RandomHSV']
 
 _LEVELS = np.arange(256, dtype=np.float64)
@@ -31,7 +33,7 @@ def _lut(img: np.ndarray, table: np.ndarray) -> np.ndarray:
 
 
 @TRANSFORMS.register_module()
-class PhotometricDistortion(BaseTransform):
+class PhotometricDistortion(SettingsRepr, BaseTransform):
     """Random brightness, contrast, saturation and hue.
 
     Each of the four changes is applied with probability ``prob``; contrast
@@ -53,6 +55,8 @@ class PhotometricDistortion(BaseTransform):
         hue_delta: largest hue shift, in OpenCV hue units (0-180 = 0-360 deg).
         prob: probability of each change.
     """
+
+    repr_fields = ('brightness_delta', 'contrast_range', 'saturation_range', 'hue_delta', 'prob')
 
     def __init__(self, brightness_delta: float = 32, contrast_range: Sequence[float] = (0.5, 1.5),
                  saturation_range: Sequence[float] = (0.5, 1.5), hue_delta: float = 18,
@@ -98,11 +102,6 @@ class PhotometricDistortion(BaseTransform):
         results['img'] = work if dtype == np.uint8 else work.astype(dtype)
         return results
 
-    def __repr__(self) -> str:
-        return (f'{type(self).__name__}(brightness_delta={self.brightness_delta}, '
-                f'contrast_range={self.contrast_range}, '
-                f'saturation_range={self.saturation_range}, hue_delta={self.hue_delta}, '
-                f'prob={self.prob})')
 
 
 @TRANSFORMS.register_module()

@@ -26,6 +26,8 @@ from customkpt.core.geometry import (apply_affine, bbox_xyxy2cs, fix_aspect_rati
                                      get_warp_matrix)
 from customkpt.registry import TRANSFORMS
 
+from .settings import SettingsRepr
+
 __all__ = [
     'GetBBoxCenterScale', 'RandomBBoxTransform', 'RandomHalfBody', 'TopdownAffine',
     'get_warp_matrix', 'apply_affine', 'fix_aspect_ratio', 'bbox_xyxy2cs'
@@ -69,7 +71,7 @@ class GetBBoxCenterScale(BaseTransform):
 
 
 @TRANSFORMS.register_module()
-class RandomBBoxTransform(BaseTransform):
+class RandomBBoxTransform(SettingsRepr, BaseTransform):
     """Jitter the crop region: shift, rescale and rotate it.
 
     Each change happens with its own probability. Its amount is a standard
@@ -96,6 +98,9 @@ class RandomBBoxTransform(BaseTransform):
         rotate_factor: largest rotation in degrees.
         rotate_prob: probability of rotating.
     """
+
+    repr_fields = ('shift_factor', 'shift_prob', 'scale_factor', 'scale_prob', 'rotate_factor',
+                   'rotate_prob')
 
     def __init__(self, shift_factor: float = 0.16, shift_prob: float = 0.3,
                  scale_factor: tuple[float, float] = (0.5, 1.5), scale_prob: float = 1.0,
@@ -133,11 +138,6 @@ class RandomBBoxTransform(BaseTransform):
         results['bbox_rotation'] = rotation.astype(np.float32)
         return results
 
-    def __repr__(self) -> str:
-        return (f'{type(self).__name__}(shift_factor={self.shift_factor}, '
-                f'shift_prob={self.shift_prob}, scale_factor={self.scale_factor}, '
-                f'scale_prob={self.scale_prob}, rotate_factor={self.rotate_factor}, '
-                f'rotate_prob={self.rotate_prob})')
 
 
 @TRANSFORMS.register_module()

@@ -7,6 +7,8 @@ from typing import Any, Sequence
 import numpy as np
 from mmcv.transforms import BaseTransform
 
+from ..settings import SettingsRepr
+
 __all__ = ['FILL_MODES', 'Rng', 'check_range', 'check_size_range', 'draw_size', 'check_count',
            'check_probability', 'check_fill', 'crop_image', 'keypoint_pixels',
            'record_occluded', 'fill_pixels', 'box_mask', 'OcclusionTransform', 'MaskedFill']
@@ -177,7 +179,7 @@ def box_mask(shape: tuple[int, int], boxes: np.ndarray) -> np.ndarray:
     return mask
 
 
-class OcclusionTransform(BaseTransform):
+class OcclusionTransform(SettingsRepr, BaseTransform):
     """Base of the occlusion transforms: the sample they read and a ``repr``
     of their settings."""
 
@@ -191,10 +193,6 @@ class OcclusionTransform(BaseTransform):
         img = crop_image(results, name)
         _, pixels, labelled = keypoint_pixels(results, img.shape[:2], name)
         return img, pixels, labelled
-
-    def __repr__(self) -> str:
-        settings = ', '.join(f'{field}={getattr(self, field)!r}' for field in self.repr_fields)
-        return f'{type(self).__name__}({settings})'
 
 
 class MaskedFill(OcclusionTransform):
