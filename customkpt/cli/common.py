@@ -113,7 +113,7 @@ def run_loop(cfg: Any, launcher: str, loop: str) -> Any:
     from customkpt.engine.config import close_process_group, init_cpu_process_group
     from customkpt.engine.model_fit import check_checkpoint_fits_config
     if cfg.get('load_from'):
-        check_checkpoint_fits_config(cfg, cfg.load_from)
+        check_checkpoint_fits_config(cfg, cfg.load_from, resume=bool(cfg.get('resume')))
     init_cpu_process_group(launcher)
     runner = Runner.from_cfg(cfg)
     try:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from customkpt.checkpoint import SAFETENSORS_META_KEY, SIDECAR_SUFFIX, safe_load
+from customkpt.checkpoint import SAFETENSORS_META_KEY, SIDECAR_SUFFIX, checkpoint_meta, load_local
 from customkpt.errors import UserError
 
 from .common import make_parser
@@ -57,6 +57,8 @@ def strip_checkpoint(ckpt: dict, source: str) -> dict:
                          f'(top-level keys {sorted(ckpt)[:10]})')
     state_dict = {k: v.detach().cpu().contiguous() for k, v in state_dict.items()}
     meta = {k: v for k, v in dict(ckpt.get('meta') or {}).items() if k not in _RUN_ONLY_META}
+    if 'dataset_meta' in meta:  # a released file names no other files (from_file, ...)
+        meta['dataset_meta'] = checkpoint_meta(ckpt, source)
     return dict(state_dict=state_dict, meta=meta)
 
 
@@ -95,7 +97,7 @@ def _json_default(value):
 
 def publish(src: str, out: str, safetensors: bool = False) -> list[Path]:
     """Write the published file(s); returns their paths."""
-    ckpt = safe_load(src)
+    ckpt = load_local(src)  # .pth or .safetensors, weights_only rules, errors name the file
     if not isinstance(ckpt, dict):
         raise ValueError(f'{src}: expected a checkpoint dict, got {type(ckpt).__name__}')
     slim = strip_checkpoint(ckpt, src)

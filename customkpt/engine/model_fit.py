@@ -100,15 +100,20 @@ def check_checkpoint_fits(model: torch.nn.Module, weights: Mapping[str, torch.Te
     raise KeypointCountError(f'checkpoint {source}: {what}; {_TRANSFER_HINT}')
 
 
-def check_checkpoint_fits_config(cfg: Config, checkpoint: str) -> None:
+def check_checkpoint_fits_config(cfg: Config, checkpoint: str, resume: bool = False) -> None:
     """Read ``checkpoint`` (``weights_only`` rules) and check that it fits the
     config's model, before a Runner is built: a missing, unreadable or
-    unsafe file and a head for another keypoint count each fail here with
-    their own error."""
+    unsafe file, a head for another keypoint count and, with ``resume``, a
+    file without training progress each fail here with their own error."""
+    from customkpt.errors import UserError
     from customkpt.models.pretrained import read_checkpoint
     weights, meta = read_checkpoint(checkpoint)
     check_checkpoint_fits(build_bare_model(cfg), weights, str(checkpoint),
                           meta.get('dataset_meta'))
+    if resume and not ('epoch' in meta and 'iter' in meta):
+        raise UserError(f'cannot resume from {checkpoint}: it holds weights but no training '
+                        "progress (meta has no 'epoch' / 'iter'); start from its weights with "
+                        f'load_from={checkpoint!r} (no --resume) instead')
 
 
 def check_dataset_fits(model: torch.nn.Module, dataset_meta: Mapping | None,

@@ -40,18 +40,25 @@ from __future__ import annotations
 import collections
 import pickle
 import re
+import zipfile
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import torch
 
-__all__ = ['PdparamsError', 'read_pdparams', 'paddle_key_to_ours', 'ours_key_to_paddle',
+from customkpt.checkpoint import CheckpointReadError
+
+__all__ = ['PdparamsError', 'PdparamsReadError', 'read_pdparams', 'paddle_key_to_ours', 'ours_key_to_paddle',
            'convert_paddle_state_dict']
 
 
 class PdparamsError(pickle.UnpicklingError):
     """A ``.pdparams`` file asked for something other than numpy arrays."""
+
+
+class PdparamsReadError(CheckpointReadError):
+    """A ``.pdparams`` file is empty, cut short or not a pickled dict."""
 
 
 # ------------------------------------------------------------------ reading
@@ -63,7 +70,18 @@ def _numpy_reconstruct() -> Callable:
     return _reconstruct
 
 
+def _latin1_encode(text: Any, encoding: str = 'latin1') -> bytes:
+    """``_codecs.encode`` as a protocol-2 pickle uses it: a Python 3 pickler
+    writes ``bytes`` (an array's raw data) as ``encode(text, 'latin1')``.
+    Any other codec or argument is refused."""
+    if not isinstance(text, str) or encoding not in ('latin1', 'latin-1'):
+        raise PdparamsError(f'_codecs.encode({type(text).__name__}, {encoding!r}) is not a '
+                            'latin-1 byte string')
+    return text.encode('latin1')
+
+
 _ALLOWED = {
+    ('_codecs', 'encode'): lambda: _latin1_encode,
     ('numpy.core.multiarray', '_reconstruct'): _numpy_reconstruct,
     ('numpy._core.multiarray', '_reconstruct'): _numpy_reconstruct,
     ('numpy', 'ndarray'): lambda: np.ndarray,
@@ -97,20 +115,29 @@ def read_pdparams(path: str | Path) -> dict[str, np.ndarray]:
     Raises:
         FileNotFoundError: no such file.
         PdparamsError: the pickle asks for anything but numpy arrays.
-        ValueError: the file is not a pickled dict.
+        PdparamsReadError: (a ValueError) the file is not a pickled dict.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f'pdparams file not found: {path}')
     with path.open('rb') as f:
+        is_zip = f.read(4) == b'PK\x03\x04'
+    if is_zip or zipfile.is_zipfile(path):
+        raise PdparamsReadError(f'{path}: a zip archive (a torch checkpoint?), not a pickled '
+                                'PaddlePaddle parameter dict')
+    with path.open('rb') as f:
         try:
             obj = _ArrayUnpickler(f, str(path)).load()
-        except PdparamsError:
-            raise
+        except PdparamsError as exc:
+            if str(path) in str(exc):
+                raise
+            raise PdparamsError(f'refusing to load {path}: {exc}') from None
         except Exception as exc:  # noqa: BLE001 - corrupt or foreign file
-            raise ValueError(f'{path}: not a readable pickled parameter dict ({exc})') from None
+            reason = ' '.join(str(exc).split())
+            raise PdparamsReadError(f'{path}: not a readable pickled parameter dict ({reason})'
+                                    ) from None
     if not isinstance(obj, Mapping):
-        raise ValueError(f'{path}: expected a dict of arrays, got {type(obj).__name__}')
+        raise PdparamsReadError(f'{path}: expected a dict of arrays, got {type(obj).__name__}')
     return {str(k): v for k, v in obj.items() if isinstance(v, np.ndarray)}
 
 

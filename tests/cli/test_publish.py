@@ -104,3 +104,18 @@ def test_publish_refuses_bad_input(tmp_path):
         publish.publish(str(empty), str(tmp_path))
     with pytest.raises(FileNotFoundError, match='missing.pth'):
         publish.publish(str(tmp_path / 'missing.pth'), str(tmp_path))
+
+
+def test_publish_names_a_broken_safetensors_file_and_drops_file_references(tmp_path):
+    from customkpt.checkpoint import CheckpointReadError
+    bad = tmp_path / 'bad.safetensors'
+    bad.write_bytes((10**9).to_bytes(8, 'little') + b'{}')  # declares a 1 GB header
+    with pytest.raises(CheckpointReadError, match='bad.safetensors'):
+        publish.publish(str(bad), str(tmp_path / 'out'))
+    src = tmp_path / 'refers.pth'
+    torch.save(dict(state_dict={'w': torch.zeros(2)},
+                    meta=dict(dataset_meta=dict(keypoint_names=['a', 'b'],
+                                                from_file='/somewhere/evil.py'))), src)
+    (written,) = publish.publish(str(src), str(tmp_path / 'out'))
+    released = safe_load(written)['meta']['dataset_meta']
+    assert released == dict(keypoint_names=['a', 'b'])

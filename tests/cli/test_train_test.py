@@ -141,12 +141,26 @@ def test_a_head_for_other_points_than_the_data_fails_before_the_first_step(tmp_p
     """The definition comes from the annotation file (no metainfo in the
     config), so only the built dataset can tell."""
     from customkpt import cli
+    from customkpt.demo import make_self5_dataset
+    data = make_self5_dataset(tmp_path / 'self5', num_train=4, num_val=2, with_video=False,
+                              progress=False)
     status = cli.main(['train', str(ROOT / 'configs' / 'hrnet_self5_cpu.py'), '--work-dir',
-                       str(tmp_path), '--cfg-options', 'model.head.out_channels=4',
-                       'metainfo=None', 'train_cfg.max_epochs=1'])
+                       str(tmp_path / 'work'), '--cfg-options', 'model.head.out_channels=4',
+                       'metainfo=None', 'train_cfg.max_epochs=1', f'data_root={data}/'])
     assert status == 2
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert err == ('customkpt train: error: the model predicts 4 keypoints '
                    '(model.head.out_channels=4) but the train dataset defines 5: set '
                    'model.head.out_channels to 5 (or the num_joints knob)')
     assert not list(tmp_path.rglob('*.pth'))
+
+
+def test_resume_from_a_weights_only_checkpoint_is_one_clear_error(tmp_path):
+    from customkpt.engine.config import load_config
+    from customkpt.engine.model_fit import build_bare_model
+    from customkpt.errors import UserError
+    config = str(ROOT / 'configs' / 'hrnet_self5_cpu.py')
+    ckpt = tmp_path / 'weights.pth'
+    torch.save(dict(state_dict=build_bare_model(load_config(config)).state_dict(), meta={}), ckpt)
+    with pytest.raises(UserError, match="no training progress .*load_from="):
+        train.main([config, '--work-dir', str(tmp_path / 'w'), '--resume', str(ckpt)])

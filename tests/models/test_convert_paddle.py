@@ -135,3 +135,43 @@ def test_not_a_dict_and_missing_file(tmp_path):
         read_pdparams(garbage)
     with pytest.raises(FileNotFoundError, match='none.pdparams'):
         read_pdparams(tmp_path / 'none.pdparams')
+
+
+def test_protocol2_pdparams_converts(tmp_path):
+    """Older PaddlePaddle writes a protocol-2 pickle, whose array bytes come
+    back through ``_codecs.encode``; it is a plain dict of arrays all the same."""
+    torch.manual_seed(5)
+    src = _estimator('tiny', 16)
+    path = tmp_path / 'old.pdparams'
+    write_pdparams(path, src, protocol=2)
+    sd, unmapped = convert_paddle_state_dict(read_pdparams(path))
+    assert unmapped == []
+    dst = _estimator('tiny', 16)
+    dst.load_state_dict(sd, strict=True)
+    for key, value in src.state_dict().items():
+        if not key.endswith('num_batches_tracked'):
+            assert torch.equal(dst.state_dict()[key], value), key
+    # ``_codecs.encode`` is allowed for latin-1 byte strings only:
+    # {'x': _codecs.encode('abc', 'rot13')} written by hand (protocol 2).
+    codec = tmp_path / 'codec.pdparams'
+    codec.write_bytes(b'\x80\x02}q\x00X\x01\x00\x00\x00xc_codecs\nencode\nX\x03\x00\x00\x00abc'
+                      b'X\x05\x00\x00\x00rot13\x86R\x73.')
+    with pytest.raises(PdparamsError, match=r'codec\.pdparams.*rot13'):
+        read_pdparams(codec)
+
+
+@pytest.mark.parametrize('kind', ['empty', 'torch_zip', 'cut_zip', 'text'])
+def test_unreadable_pdparams_is_one_line_from_the_command(tmp_path, capsys, kind):
+    from customkpt.cli import run
+    path = tmp_path / f'{kind}.pdparams'
+    if kind in ('torch_zip', 'cut_zip'):
+        torch.save({'w': torch.zeros(2)}, path)
+        if kind == 'cut_zip':
+            path.write_bytes(path.read_bytes()[:200])
+    else:
+        path.write_bytes(b'' if kind == 'empty' else b'hello\n')
+    assert run('convert-weights', [str(path), str(tmp_path / 'out.pth')]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(path) in err
+    if kind != 'empty' and kind != 'text':
+        assert 'zip archive' in err
