@@ -194,16 +194,28 @@ class Loaders:
         from customkpt.engine.config import load_run_config
         self.tmp = tmp
         self.model = init_model(CONFIG, None)
-        cfg = load_run_config(CONFIG, work_dir=str(tmp / 'work'))
+        from customkpt.demo import make_self5_dataset
+        data = make_self5_dataset(tmp / 'self5', num_train=4, num_val=2, with_video=False,
+                                  progress=False)  # the Runner builds its train loop
+        cfg = load_run_config(CONFIG, dict(data_root=f'{data}/'), work_dir=str(tmp / 'work'))
         cfg.load_from, cfg.resume = None, False
         cfg.visualizer = None
         cfg.default_hooks = None
         cfg.log_level = 'ERROR'
+        self.cfg = cfg
         self.runner = Runner.from_cfg(cfg)
         self.runner.optim_wrapper = self.runner.build_optim_wrapper(self.runner.optim_wrapper)
         self.runner.train_loop  # noqa: B018 - builds the loop resume() writes into
         self.runner_state = dict(message_hub=self.runner.message_hub.state_dict(),
                                  optimizer=self.runner.optim_wrapper.state_dict())
+
+    def _resume(self, path: str) -> None:
+        """What ``customkpt train --resume PATH`` does: the up-front check
+        (readable, safe, fits the model, holds training progress), then the
+        Runner's resume."""
+        from customkpt.engine.model_fit import check_checkpoint_fits_config
+        check_checkpoint_fits_config(self.cfg, path, resume=True)
+        self.runner.resume(path)
 
     def table(self) -> dict[str, Callable[[str], Any]]:
         from mmengine.runner import load_checkpoint
@@ -215,7 +227,7 @@ class Loaders:
         out.mkdir(exist_ok=True)
         return {
             'load_from (Runner)': lambda p: self.runner.load_checkpoint(p, map_location='cpu'),
-            '--resume (Runner)': lambda p: self.runner.resume(p),
+            '--resume (Runner)': self._resume,
             'load_checkpoint': lambda p: load_checkpoint(self.model, p, map_location='cpu'),
             'init_model': lambda p: init_model(CONFIG, p),
             'model.pretrained=': lambda p: load_pretrained(self.model, p),
