@@ -1,7 +1,8 @@
-"""``customkpt plot``: the loss and validation metrics of a training run, as a PNG."""
+"""``customkpt plot``: the loss and validation metrics of a training run, as PNGs."""
 from __future__ import annotations
 
 import argparse
+import sys
 
 from .common import make_parser
 
@@ -14,8 +15,14 @@ NOTES = """\
 Reads mmengine's WORK_DIR/<timestamp>/vis_data/scalars.json. By default the
 newest run is plotted, chained onto the earlier runs it resumed from;
 --runs newest / --runs all pick the newest only / every run. Default keys:
-loss plus every validation metric in the logs. Exits with 2 and the keys
-that exist when an asked-for key is missing.
+loss plus every validation metric in the logs. The best value of each
+validation metric is marked: "min" for EPE, losses and errors, "max" for the
+others. Metrics that are -1 or NaN throughout (e.g. COCO AP (M) when there is
+no medium-sized instance) are skipped, with a note. Up to 9 panels go on one
+sheet; more are grouped into one sheet per group (training, COCO AP/AR,
+PCK/AUC/EPE, per-keypoint): the first is written to --out, the others beside
+it as <out>_<group>.png. Exits with 2 and the keys that exist when an
+asked-for key is missing.
 """
 
 
@@ -34,8 +41,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status."""
-    from customkpt.visualization.curves import plot_curves
+    from customkpt.visualization.curves import plot_curve_sheets
     args = parse_args(argv)
-    out = plot_curves(args.work_dir, args.out, keys=args.keys, runs=args.runs)
-    print(f'wrote {out}')
+    paths, plan = plot_curve_sheets(args.work_dir, args.out, keys=args.keys, runs=args.runs)
+    for key in plan.skipped:
+        print(f'skipped {key}: -1 or NaN throughout', file=sys.stderr)
+    for path, sheet in zip(paths, plan.sheets):
+        print(f'wrote {path}' + (f' ({sheet.title})' if sheet.title else ''))
     return 0

@@ -13,16 +13,21 @@ left off; :func:`load_scalars` chains it onto the earlier runs it continues.
 from __future__ import annotations
 
 import json
+import logging
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
+
+from .panels import SINGLE_SHEET_MAX, PanelPlan, Sheet, plan_panels
 
 #: Keys of training lines that are axes, not curves.
 AXIS_KEYS = ('step', 'iter', 'epoch')
 #: Keys of validation lines that are bookkeeping, not metrics.
 VAL_NON_METRICS = ('step', 'iter', 'epoch', 'time', 'data_time')
 RUN_MODES = ('auto', 'newest', 'all')
+
+logger = logging.getLogger(__name__)
 
 
 class CurveKeyError(ValueError):
@@ -179,57 +184,113 @@ def _series(lines: list[dict], key: str, x_key: str) -> tuple[list[float], list[
     return xs, [points[x] for x in xs]
 
 
-def plot_curves(work_dir: str | Path, out_file: str | Path | None = None,
-                keys: Sequence[str] | None = None, runs: str = 'auto') -> Path:
-    """Plot training and validation curves of an mmengine work dir to a PNG.
+def _key_series(data: Scalars, key: str, train_keys: Sequence[str]
+                ) -> tuple[list[float], list[float]]:
+    """A key's (xs, ys): over iterations for training keys, else over steps."""
+    if key in train_keys:
+        return _series(data.train, key, 'iter')
+    return _series(data.val, key, 'step')
 
-    One subplot per key: training keys (``loss``, ``lr``, ...) over
+
+def plan_curves(data: Scalars, keys: Sequence[str] | None = None) -> PanelPlan:
+    """The panels and sheets :func:`plot_curve_sheets` draws for ``data``.
+
+    Raises:
+        CurveKeyError: an asked-for key is in none of the logs, or nothing
+            is left to plot once keys that are -1 or NaN throughout are skipped.
+    """
+    keys = _plot_keys(data, keys)
+    train_keys = data.train_keys()
+    values = {key: _key_series(data, key, train_keys)[1] for key in keys}
+    plan = plan_panels(keys, train_keys, values)
+    if not plan.sheets:
+        raise CurveKeyError(f'nothing to plot: {plan.skipped} are -1 or NaN throughout')
+    return plan
+
+
+def sheet_paths(plan: PanelPlan, out_file: str | Path) -> list[Path]:
+    """Where each sheet goes: the first to ``out_file``, the others beside
+    it as ``<stem>_<sheet name><suffix>``."""
+    out = Path(out_file)
+    return [out] + [out.with_name(f'{out.stem}_{sheet.name}{out.suffix}')
+                    for sheet in plan.sheets[1:]]
+
+
+def plot_curve_sheets(work_dir: str | Path, out_file: str | Path | None = None,
+                      keys: Sequence[str] | None = None, runs: str = 'auto'
+                      ) -> tuple[list[Path], PanelPlan]:
+    """Plot training and validation curves of an mmengine work dir to PNGs.
+
+    One panel per key: training keys (``loss``, ``lr``, ...) over
     iterations, validation metrics (``coco/AP``, ``PCK``, ...) over epochs
-    (or iterations when metrics were logged by iteration).
+    (or iterations when metrics were logged by iteration), their best value
+    marked ('min' for EPE, losses and errors, else 'max'). Keys that are -1
+    or NaN throughout are skipped (and logged). Up to
+    :data:`~customkpt.visualization.panels.SINGLE_SHEET_MAX` panels share one
+    figure; more are grouped into one figure per group (training, COCO AP/AR,
+    PCK/AUC/EPE, per-keypoint), see :func:`sheet_paths` for the file names.
 
     Args:
         work_dir: the run's work dir (or a timestamp folder / scalars file).
-        out_file: the PNG to write; ``<work_dir>/curves.png`` by default.
+        out_file: the first PNG to write; ``<work_dir>/curves.png`` by default.
         keys: what to plot; by default ``loss`` (when logged) and every
             validation metric. A key found in both kinds of line is plotted
             from the training lines.
         runs: which runs to read, see :func:`load_scalars`.
 
     Returns:
-        The path of the written PNG.
+        The written PNGs and the plan they were drawn from.
 
     Raises:
         FileNotFoundError: no scalar logs in ``work_dir``.
         CurveKeyError: an asked-for key is in none of the logs, or there is
             nothing to plot.
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     data = load_scalars(work_dir, runs=runs)
-    keys = _plot_keys(data, keys)
-    ncols = min(3, len(keys))
-    nrows = math.ceil(len(keys) / ncols)
-    fig = Figure(figsize=(5.0 * ncols, 3.4 * nrows), dpi=100)
-    FigureCanvasAgg(fig)
-    train_keys = data.train_keys()
-    for i, key in enumerate(keys):
-        ax = fig.add_subplot(nrows, ncols, i + 1)
-        if key in train_keys:
-            xs, ys = _series(data.train, key, 'iter')
-            ax.plot(xs, ys, linewidth=1.0, color='tab:blue')
-            ax.set_xlabel('iteration')
-        else:
-            _plot_metric(ax, data, key)
-        ax.set_title(key, fontsize=10)
-        ax.grid(True, alpha=0.3)
-    fig.suptitle(str(Path(work_dir)), fontsize=9)
-    fig.tight_layout()
+    plan = plan_curves(data, keys)
+    for key in plan.skipped:
+        logger.info('curves: skipped %r (-1 or NaN throughout)', key)
     out = Path(out_file) if out_file is not None else (
         Path(work_dir) if Path(work_dir).is_dir() else Path(work_dir).parent) / 'curves.png'
     out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(str(out), format='png')
-    return out
+    paths = sheet_paths(plan, out)
+    train_keys = data.train_keys()
+    for sheet, path in zip(plan.sheets, paths):
+        title = str(Path(work_dir)) + (f' - {sheet.title}' if sheet.title else '')
+        _draw_sheet(data, sheet, train_keys, title, path)
+    return paths, plan
+
+
+def plot_curves(work_dir: str | Path, out_file: str | Path | None = None,
+                keys: Sequence[str] | None = None, runs: str = 'auto') -> Path:
+    """:func:`plot_curve_sheets`, returning the first PNG only."""
+    return plot_curve_sheets(work_dir, out_file, keys=keys, runs=runs)[0][0]
+
+
+def _draw_sheet(data: Scalars, sheet: Sheet, train_keys: Sequence[str], title: str,
+                path: Path) -> None:
+    """One figure of ``sheet``'s panels, written to ``path``."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    count = len(sheet.panels)
+    ncols = min(3 if count <= SINGLE_SHEET_MAX else 4, count)
+    nrows = math.ceil(count / ncols)
+    # Constrained layout keeps the title, labels and panels apart.
+    fig = Figure(figsize=(4.6 * ncols, 3.2 * nrows + 0.4), dpi=100, layout='constrained')
+    FigureCanvasAgg(fig)
+    for i, panel in enumerate(sheet.panels):
+        ax = fig.add_subplot(nrows, ncols, i + 1)
+        xs, ys = _key_series(data, panel.key, train_keys)
+        if panel.source == 'train':
+            ax.plot(xs, ys, linewidth=1.0, color='tab:blue')
+            ax.set_xlabel('iteration')
+        else:
+            _plot_metric(ax, xs, ys, panel.best, data.val_by_epoch)
+        ax.set_title(panel.key, fontsize=10)
+        ax.grid(True, alpha=0.3)
+    fig.suptitle(title, fontsize=10)
+    fig.savefig(str(path), format='png')
 
 
 def _plot_keys(data: Scalars, keys: Sequence[str] | None) -> list[str]:
@@ -252,13 +313,18 @@ def _plot_keys(data: Scalars, keys: Sequence[str] | None) -> list[str]:
     return keys
 
 
-def _plot_metric(ax: Any, data: Scalars, key: str) -> None:
-    """A validation metric over epochs (or iterations), its maximum annotated."""
-    xs, ys = _series(data.val, key, 'step')
+def _plot_metric(ax: Any, xs: list[float], ys: list[float], best: str | None,
+                 by_epoch: bool) -> None:
+    """A validation metric over epochs (or iterations), its best value
+    (``best``: 'max' or 'min') annotated."""
     ax.plot(xs, ys, marker='o', markersize=3, linewidth=1.2, color='tab:orange')
-    ax.set_xlabel('epoch' if data.val_by_epoch else 'iteration')
+    ax.set_xlabel('epoch' if by_epoch else 'iteration')
     ax.margins(y=0.15)
-    if ys:
-        best = max(range(len(ys)), key=ys.__getitem__)
-        ax.annotate(f'max {ys[best]:.4g}', (xs[best], ys[best]), fontsize=7,
-                    textcoords='offset points', xytext=(0, 5), ha='center')
+    if ys and best:
+        pick = min if best == 'min' else max
+        i = pick(range(len(ys)), key=ys.__getitem__)
+        # Text at either end of the curve leans inward, to stay inside the axes.
+        align = 'right' if i == len(ys) - 1 else 'left' if i == 0 else 'center'
+        ax.annotate(f'{best} {ys[i]:.4g}', (xs[i], ys[i]), fontsize=7,
+                    textcoords='offset points', xytext=(0, -11 if best == 'min' else 5),
+                    ha='center' if len(ys) == 1 else align)

@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from ..meta import KeypointMeta, palette
+from .labels import place_labels
 
 #: BGR colour of instance boxes.
 BBOX_COLOR = (0, 200, 0)
@@ -196,12 +197,23 @@ def _draw_links(out: np.ndarray, kpts: np.ndarray, shown: np.ndarray,
 
 def _draw_names(out: np.ndarray, kpts: np.ndarray, shown: np.ndarray, names: Sequence[str],
                 radius: int) -> None:
-    """Each shown point's name beside it, in place."""
+    """Each shown point's name beside it, in place, placed by
+    :func:`~customkpt.visualization.labels.place_labels` so that the names
+    stay inside the image and apart from each other."""
     scale = max(0.3, radius / 7)
-    for i in range(kpts.shape[0]):
-        for j in np.flatnonzero(shown[i]):
-            x, y = _pt(kpts[i, j])
-            draw_text(out, names[j], (x + radius + 2, y - radius - 2), scale=scale)
+    where = np.argwhere(shown)
+    if len(where) == 0:
+        return
+    texts = [names[j] for _, j in where]
+    metrics = [cv2.getTextSize(t, cv2.FONT_HERSHEY_SIMPLEX, scale, 1) for t in texts]
+    # The one-pixel outline of draw_text widens each label by 2 pixels.
+    sizes = np.array([(w + 2, h + base + 2) for (w, h), base in metrics], dtype=np.float64)
+    boxes = place_labels(kpts[where[:, 0], where[:, 1]], sizes,
+                         (out.shape[1], out.shape[0]), gap=radius + 2,
+                         point_radius=radius + 1)
+    for text, ((_, h), _), box in zip(texts, metrics, boxes):
+        x1, y1 = int(np.floor(box[0])), int(np.floor(box[1]))
+        draw_text(out, text, (x1 + 1, y1 + 1 + h), scale=scale)
 
 
 def _draw_points(out: np.ndarray, kpts: np.ndarray, shown: np.ndarray,

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from customkpt.visualization.curves import CurveKeyError, load_scalars, plot_curves
+from customkpt.visualization.curves import (CurveKeyError, load_scalars, plan_curves,
+                                         plot_curve_sheets, plot_curves)
 
 
 def write_run(work_dir: Path, stamp: str, epochs: range, iters_per_epoch: int = 4,
@@ -86,3 +87,58 @@ def test_bad_line_names_file_and_line(tmp_path: Path) -> None:
     path.write_text(path.read_text() + '{not json\n')
     with pytest.raises(ValueError, match=r'scalars.json:4'):
         load_scalars(tmp_path)
+
+
+def write_lines(work_dir: Path, lines: list[dict]) -> None:
+    path = work_dir / '20240101_000000' / 'vis_data' / 'scalars.json'
+    path.parent.mkdir(parents=True)
+    path.write_text('\n'.join(json.dumps(line) for line in lines) + '\n')
+
+
+def metric_run(work_dir: Path, names: list[str]) -> None:
+    """Training lines plus COCO and PCK metrics, AP (M) -1 throughout."""
+    lines: list[dict] = []
+    for epoch in (1, 2, 3):
+        lines.append({'loss': 1.0 / epoch, 'lr': 0.01, 'epoch': epoch, 'iter': epoch * 4,
+                      'step': epoch * 4})
+        val = {'coco/AP': 0.2 * epoch, 'coco/AP (M)': -1, 'PCK': 0.3 * epoch,
+               'EPE': 9.0 / epoch, 'step': epoch, 'time': 0.1}
+        val.update({f'PCK/{n}': 0.1 * epoch for n in names})
+        val.update({f'EPE/{n}': 4.0 / epoch for n in names})
+        lines.append(val)
+    write_lines(work_dir, lines)
+
+
+def test_plan_marks_min_for_errors_and_skips_undefined(tmp_path: Path) -> None:
+    metric_run(tmp_path, [])
+    plan = plan_curves(load_scalars(tmp_path))
+    assert plan.skipped == ['coco/AP (M)']
+    best = {p.key: p.best for p in plan.panels}
+    assert best == {'loss': None, 'coco/AP': 'max', 'PCK': 'max', 'EPE': 'min'}
+
+
+def test_nan_throughout_is_skipped(tmp_path: Path) -> None:
+    write_run(tmp_path, '20240101_000000', range(1, 3))
+    path = tmp_path / '20240101_000000' / 'vis_data' / 'scalars.json'
+    path.write_text(path.read_text().replace('"PCK": 0.2', '"PCK": NaN')
+                    .replace('"PCK": 0.4', '"PCK": NaN'))
+    plan = plan_curves(load_scalars(tmp_path))
+    assert plan.skipped == ['PCK'] and 'PCK' not in [p.key for p in plan.panels]
+
+
+def test_only_undefined_keys_is_an_error(tmp_path: Path) -> None:
+    metric_run(tmp_path, [])
+    with pytest.raises(CurveKeyError, match=r'coco/AP \(M\).*-1 or NaN'):
+        plot_curves(tmp_path, tmp_path / 'c.png', keys=['coco/AP (M)'])
+    assert not (tmp_path / 'c.png').exists()
+
+
+def test_many_panels_write_one_file_per_sheet(tmp_path: Path) -> None:
+    metric_run(tmp_path, [f'kp{i}' for i in range(5)])
+    paths, plan = plot_curve_sheets(tmp_path, tmp_path / 'out' / 'c.png')
+    assert [s.name for s in plan.sheets] == ['training', 'coco', 'metrics', 'per_keypoint']
+    assert paths == [tmp_path / 'out' / name for name in
+                     ('c.png', 'c_coco.png', 'c_metrics.png', 'c_per_keypoint.png')]
+    for path in paths:
+        assert path.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n' and path.stat().st_size > 5000
+    assert plot_curves(tmp_path, tmp_path / 'out' / 'c.png') == paths[0]

@@ -1,6 +1,7 @@
 """Tests of the pure drawing functions."""
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -108,3 +109,31 @@ def test_heatmap_overlay_and_stack() -> None:
     assert out.shape == img.shape and out[32, 24].any() and not out[0, 0].any()
     stacked = hstack_images([img, np.zeros((30, 20, 3), np.uint8)], gap=4)
     assert stacked.shape == (64, 48 + 4 + 20, 3)
+
+
+def test_name_at_right_border_is_drawn_inside() -> None:
+    meta = make_meta(1)
+    meta['keypoint_names'] = ['right_wrist']
+    img = np.full((120, 200, 3), 128, np.uint8)
+    kpts = np.array([[[199, 60]]], np.float32)
+    plain = draw_instances(img, kpts, None, meta, radius=4)
+    named = draw_instances(img, kpts, None, meta, radius=4, show_names=True)
+    cols = np.flatnonzero((named != plain).any(axis=(0, 2)))
+    # The whole name is drawn (shifted inward from the border), not cut off.
+    (width, _), _ = cv2.getTextSize('right_wrist', cv2.FONT_HERSHEY_SIMPLEX, 4 / 7, 1)
+    assert cols.size and cols.max() - cols.min() + 1 >= width
+
+
+def test_names_of_close_points_do_not_overlap() -> None:
+    meta = make_meta(2)
+    img = np.full((200, 300, 3), 128, np.uint8)
+    kpts = np.array([[[150, 100], [152, 100]]], np.float32)
+    one = make_meta(1)
+    first = draw_instances(img, kpts[:, :1], None, one, radius=3, show_names=True)
+    plain = draw_instances(img, kpts, None, meta, radius=3)
+    named = draw_instances(img, kpts, None, meta, radius=3, show_names=True)
+    rows_first = np.flatnonzero((first != draw_instances(img, kpts[:, :1], None, one, radius=3))
+                                .any(axis=(1, 2)))
+    rows_both = np.flatnonzero((named != plain).any(axis=(1, 2)))
+    # The second name is not written over the first: it occupies other rows.
+    assert rows_both.max() - rows_both.min() > 1.6 * (rows_first.max() - rows_first.min())
