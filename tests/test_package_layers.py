@@ -14,7 +14,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / 'customkpt'
 HEAVY = {'torch', 'mmengine', 'mmcv'}
 
 # Subpackage -> the customkpt subpackages / modules it may import.
-FOUNDATION = {'core', 'codecs', 'meta', 'registry', 'structures', 'checkpoint',
+FOUNDATION = {'core', 'codecs', 'meta', 'registry', 'structures', 'checkpoint', 'errors',
               'checkpoint_remote', 'version'}
 ALLOWED = {
     'core': set(),
