@@ -11,18 +11,13 @@ from mmengine.model import BaseModel
 from mmengine.registry import DefaultScope
 from mmengine.structures import InstanceData, PixelData
 
+from customkpt.core.arrays import to_numpy
 from customkpt.core.geometry import crop_to_image
 from customkpt.meta import KeypointMeta
 from customkpt.registry import MODELS, SCOPE
 from customkpt.structures import PoseDataSample
 
 __all__ = ['TopdownEstimator']
-
-
-def _to_numpy(value) -> np.ndarray:
-    if isinstance(value, torch.Tensor):
-        return value.detach().cpu().numpy()
-    return np.asarray(value)
 
 
 # test_cfg keys owned elsewhere: where to set them instead.
@@ -216,9 +211,9 @@ class TopdownEstimator(BaseModel):
                                            meta['input_center'], meta['input_scale'], udp)
             gt = sample.gt_instances if 'gt_instances' in sample else None
             if gt is not None and 'bboxes' in gt:
-                bboxes = _to_numpy(gt.bboxes).astype(np.float32).reshape(-1, 4)
+                bboxes = to_numpy(gt.bboxes).astype(np.float32).reshape(-1, 4)
                 pred.bboxes = bboxes
-                pred.bbox_scores = (_to_numpy(gt.bbox_scores).astype(np.float32).reshape(-1)
+                pred.bbox_scores = (to_numpy(gt.bbox_scores).astype(np.float32).reshape(-1)
                                     if 'bbox_scores' in gt
                                     else np.ones(len(bboxes), np.float32))
             sample.pred_instances = pred

@@ -27,6 +27,8 @@ from mmengine.model import BaseModule
 
 from customkpt.registry import MODELS
 
+from ..layers import freeze_batchnorms
+
 __all__ = ['HRNet', 'ARCHS', 'BasicBlock', 'Bottleneck', 'HRModule']
 
 
@@ -336,7 +338,5 @@ class HRNet(BaseModule):
         super().train(mode)
         self._freeze_stages()
         if mode and self.norm_eval:
-            for m in self.modules():
-                if isinstance(m, nn.modules.batchnorm._BatchNorm):
-                    m.eval()
+            freeze_batchnorms(self)
         return self
