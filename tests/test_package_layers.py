@@ -29,14 +29,15 @@ ALLOWED = {
     'smoothing': FOUNDATION,
     'visualization': FOUNDATION,
     'engine': FOUNDATION | {'visualization', 'models'},
-    'apis': FOUNDATION | {'deploy', 'engine', 'smoothing', 'visualization', 'models'},
+    'apis': FOUNDATION | {'deploy', 'converters', 'engine', 'smoothing', 'visualization',
+             'models'},
 }
 # Layers that must import without torch / mmengine: no module-level heavy import
 # (a function may import one lazily, e.g. the ONNX exporter or the registry glue).
 LIGHT = {'core', 'codecs', 'meta', 'converters', 'demo', 'deploy'}
 # Modules of light layers that exist to bridge to the heavy side: the codecs'
-# registry entries, and the ONNX exporter (deploy/__init__.py loads it on use).
-BRIDGES = {'codecs/registration.py', 'deploy/export.py'}
+# registry entries, and the ONNX exporters (deploy/__init__.py loads them on use).
+BRIDGES = {'codecs/registration.py', 'deploy/export.py', 'deploy/onestage_export.py'}
 
 
 def _imports(path: Path) -> list[tuple[str, bool]]:

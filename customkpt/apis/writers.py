@@ -5,7 +5,6 @@ a DeepLabCut-layout CSV (:class:`DlcCsvWriter`).
 """
 from __future__ import annotations
 
-import csv
 import json
 import math
 import os
@@ -14,6 +13,8 @@ from typing import Any, Mapping, Sequence
 
 import cv2
 import numpy as np
+
+from ..converters.export_dlc import write_dlc_table
 
 __all__ = ['PoseVideoWriter', 'PoseJsonWriter', 'DlcCsvWriter', 'read_pose_jsonl',
            'result_arrays', 'write_pose_json']
@@ -261,6 +262,7 @@ class DlcCsvWriter:
     cells. Values are the smoothed keypoints and their scores; a likelihood
     is a probability in DeepLabCut, so scores are clipped to [0, 1] here
     (heatmap peaks can exceed 1; the JSON keeps them as the model gave them).
+    The layout is :func:`customkpt.converters.export_dlc.write_dlc_table`'s.
 
     Args:
         path: the output ``.csv``.
@@ -294,32 +296,18 @@ class DlcCsvWriter:
     def close(self) -> Path:
         """Write the file."""
         tracks = self.track_ids
-        multi = len(tracks) > 1
         blocks = tracks if tracks else [0]
-        per_block = 3 * len(self.names)
-        header = [['scorer'] + [self.scorer] * per_block * len(blocks)]
-        if multi:
-            header.append(['individuals'] + [f'track{t}' for t in blocks
-                                             for _ in range(per_block)])
-        header.append(['bodyparts'] + [n for _ in blocks for n in self.names for _ in range(3)])
-        header.append(['coords'] + ['x', 'y', 'likelihood'] * len(self.names) * len(blocks))
-
-        def fmt(v: float, digits: int) -> str:
-            return f'{v:.{digits}f}' if math.isfinite(v) else ''
-
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path, 'w', newline='', encoding='utf-8') as fh:
-            writer = csv.writer(fh)
-            writer.writerows(header)
-            for frame in sorted(self.rows):
-                cells = [str(frame)]
-                for tid in blocks:
-                    got = self.rows[frame].get(tid)
-                    if got is None:
-                        cells += [''] * per_block
-                        continue
-                    kpts, scores = got
-                    for (x, y), s in zip(kpts, scores):
-                        cells += [fmt(x, 3), fmt(y, 3), fmt(min(max(s, 0.0), 1.0), 4)]
-                writer.writerow(cells)
-        return self.path
+        frames = sorted(self.rows)
+        points = np.full((len(frames), len(blocks), len(self.names), 2), np.nan)
+        scores = np.full(points.shape[:3], np.nan)
+        for f, frame in enumerate(frames):
+            for b, tid in enumerate(blocks):
+                got = self.rows[frame].get(tid)
+                if got is not None:
+                    points[f, b], scores[f, b] = got
+        multi = len(tracks) > 1
+        return write_dlc_table(self.path, [str(f) for f in frames],
+                               points if multi else points[:, 0], self.names,
+                               scores=scores if multi else scores[:, 0], scorer=self.scorer,
+                               individuals=[f'track{t}' for t in blocks] if multi else None,
+                               digits=3, score_digits=4)

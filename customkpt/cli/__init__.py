@@ -29,9 +29,10 @@ __all__ = ['COMMANDS', 'main', 'run']
 
 #: name -> (module under customkpt.cli, one-line summary)
 COMMANDS: dict[str, tuple[str, str]] = {
-    'train': ('train', 'train a model from a config'),
+    'train': ('train', 'train a model from a config, or on a dataset alone with --data'),
     'test': ('test', 'evaluate a checkpoint (metrics, COCO results, overlays)'),
     'convert': ('convert', 'convert DeepLabCut / Labelme / AIC / MPII annotations to COCO'),
+    'to-dlc': ('to_dlc', 'write COCO-keypoint annotations as a DeepLabCut label table'),
     'check': ('check', 'validate annotation files and print their statistics'),
     'browse': ('browse', 'draw dataset samples (ground truth, flips, augmentation)'),
     'video': ('video', 'keypoints on a video, image folder or camera: tracked, smoothed'),
@@ -40,6 +41,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     'convert-weights': ('convert_weights', 'PaddleDetection HRNet .pdparams -> .pth'),
     'make-demo': ('make_demo', 'write the synthetic self5 demo dataset'),
     'plot': ('plot', 'plot the loss and metrics of a training run'),
+    'sigmas': ('sigmas', "estimate OKS sigmas from repeated labels or a model's errors"),
+    'outliers': ('outliers', 'pick the video frames a model gets most wrong, for labelling'),
+    'merge-labels': ('merge_labels', 'merge corrected labels into a training json'),
     'main-job': ('main_job', 'demo data -> check -> train -> evaluate, end to end'),
 }
 

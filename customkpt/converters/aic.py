@@ -30,8 +30,8 @@ from tqdm import tqdm
 
 from ..core.presets import AIC_FLIP_PAIRS, AIC_NAMES, AIC_SKELETON
 from .builder import CocoBuilder, ConversionResult, person_builder
-from .common import (DEFAULT_BBOX_PAD, DEFAULT_MIN_MARGIN, ConversionError, natural_key,
-                     read_record_list)
+from .common import (DEFAULT_BBOX_PAD, DEFAULT_MIN_MARGIN, ConversionError, keypoint_triples,
+                     natural_key, read_record_list)
 
 #: AI Challenger visibility -> COCO visibility.
 AIC_TO_COCO_VISIBILITY = {1: 2, 2: 1, 3: 0}
@@ -44,14 +44,7 @@ def _image_file(image_id: str) -> str:
 def _keypoints(values: Any, where: str) -> np.ndarray:
     """(14, 3) COCO ``x, y, v`` from an AI Challenger triple list."""
     k = len(AIC_NAMES)
-    if not isinstance(values, list) or len(values) != 3 * k:
-        got = len(values) if isinstance(values, list) else type(values).__name__
-        raise ConversionError(f'{where}: expected {3 * k} numbers (x, y, v for {k} points), '
-                              f'got {got}')
-    try:
-        arr = np.asarray(values, dtype=np.float64).reshape(k, 3)
-    except (TypeError, ValueError):
-        raise ConversionError(f'{where}: keypoints must be numbers') from None
+    arr = keypoint_triples(values, k, where)
     out = np.zeros((k, 3), dtype=np.float64)
     for j, (x, y, v) in enumerate(arr):
         if v not in AIC_TO_COCO_VISIBILITY:

@@ -42,10 +42,13 @@ import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..core.boxes import DERIVED_BOX_PADDING
 
 __all__ = ['ConversionError', 'DEFAULT_BBOX_PAD', 'DEFAULT_MIN_MARGIN', 'read_json',
-           'read_record_list', 'write_json', 'natural_key', 'to_posix_relpath']
+           'read_record_list', 'write_json', 'keypoint_triples', 'natural_key',
+           'to_posix_relpath']
 
 #: Default padding of boxes derived from points: fraction of the point
 #: extent's longer side added on every side.
@@ -68,7 +71,7 @@ def read_json(path: Path, what: str) -> Any:
     try:
         with open(path, encoding='utf-8') as fh:
             return json.load(fh)
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ConversionError(f'{path}: invalid json: {exc}') from exc
 
 
@@ -98,6 +101,19 @@ def read_record_list(ann_file: str | Path, images_dir: str | Path | None, source
     if not isinstance(records, list):
         raise ConversionError(f'{ann_file}: expected a list of {record_kind}')
     return ann_file, records, root
+
+
+def keypoint_triples(values: Any, k: int, where: str) -> np.ndarray:
+    """(k, 3) float64 ``x, y, v`` rows of a flat ``[x, y, v] * k`` list;
+    a ConversionError naming ``where`` for another length or non-numbers."""
+    if not isinstance(values, list) or len(values) != 3 * k:
+        got = len(values) if isinstance(values, list) else type(values).__name__
+        raise ConversionError(f'{where}: expected {3 * k} numbers (x, y, v for {k} points), '
+                              f'got {got}')
+    try:
+        return np.asarray(values, dtype=np.float64).reshape(k, 3)
+    except (TypeError, ValueError):
+        raise ConversionError(f'{where}: keypoints must be numbers') from None
 
 
 def natural_key(text: str) -> tuple:

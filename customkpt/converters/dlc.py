@@ -1,47 +1,54 @@
-"""DeepLabCut project -> COCO-keypoint json.
+"""DeepLabCut / Lightning Pose labels -> COCO-keypoint json.
 
-Input: a project folder holding ``config.yaml`` and
+Input (see :mod:`customkpt.converters.dlc_sources`): a DeepLabCut project
+folder holding ``config.yaml`` and
 ``labeled-data/<folder>/CollectedData_<scorer>.csv`` for any number of
-folders (DeepLabCut names each folder after the video its frames come from).
+folders (DeepLabCut names each folder after the video its frames come from);
+a Lightning Pose project or any folder with ``CollectedData*.csv`` tables and
+no ``config.yaml``; or one ``.csv`` / ``.h5`` table.
 
-* Single-animal projects: keypoints are ``bodyparts`` of ``config.yaml``;
-  one instance per labelled image.
-* Multi-animal projects (``multianimalproject: true``, or a CSV with an
+* Single-animal tables: one instance per labelled image with every body
+  part (a frame showing one animal in several views, as Lightning Pose's
+  mirror-mouse with its ``*_top`` and ``*_bot`` points, is one instance).
+* Multi-animal projects (``multianimalproject: true``, or a table with an
   ``individuals`` header row): keypoints are ``multianimalbodyparts``; one
   instance per individual per image, in the order of ``individuals`` (the
   annotation records the name in ``individual``). Unique body parts
   (individual ``single``) belong to no animal and are not converted; the
   summary says how many labelled points that leaves out.
-* When ``config.yaml`` lists no body parts, the CSV's order is used.
+* Without ``config.yaml``, or when it lists no body parts, the tables'
+  order is used (body parts and individuals).
 * ``skeleton`` (pairs of body-part names) becomes the COCO skeleton; links
   naming unknown points are dropped with a note. Flip pairs come from
-  left/right words in the names.
+  left/right words in the names (:mod:`customkpt.converters.flip_names`:
+  ambiguous names give none, with a note).
 
 The label tables are read by :mod:`customkpt.converters.dlc_tables`; a
 folder with only the ``.h5`` table is read when pandas and PyTables are
 installed, and skipped with a note otherwise.
 
-Images are looked up relative to the project folder (then, for projects that
-were moved, in the CSV's own folder by file name). ``file_name`` is relative
-to the project folder, which is the image root; images are written in
-natural order of ``file_name`` (``img2`` before ``img10``), so ids do not
-depend on the order of rows or folders. Each image records ``folder`` and
-``video`` (both the labelled-data folder name) for folder/video splits.
+``file_name`` is relative to the image root (the project folder, or the
+folder of the tables); images are written in natural order of
+``file_name`` (``img2`` before ``img10``), so ids do not depend on the order
+of rows or tables. Each image records ``folder`` and ``video`` (both the
+name of the folder holding the image: the labelled-data folder) for
+folder/video splits.
 """
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Sequence
 
 import numpy as np
-import yaml
 from tqdm import tqdm
 
 from .builder import CocoBuilder, ConversionResult
 from .category import make_category, skeleton_from_names
 from .common import (DEFAULT_BBOX_PAD, DEFAULT_MIN_MARGIN, ConversionError, natural_key,
                      to_posix_relpath)
-from .dlc_tables import LabelTable, h5_available, labelled_point, read_csv_table, read_h5_table
+from .dlc_sources import DlcSource, open_source, resolve_image
+from .dlc_tables import LabelTable, labelled_point
+from .flip_names import flip_pairs_from_names
 from .images import image_size
 
 __all__ = ['UNIQUE_INDIVIDUAL', 'convert_dlc']
@@ -53,20 +60,6 @@ UNIQUE_INDIVIDUAL = 'single'
 _Entry = tuple[str, Path, LabelTable, list[Any], int]
 
 
-def _load_config(project: Path) -> dict:
-    cfg_path = project / 'config.yaml'
-    if not cfg_path.is_file():
-        raise ConversionError(f'not a DeepLabCut project: {cfg_path} not found')
-    try:
-        with open(cfg_path, encoding='utf-8') as fh:
-            cfg = yaml.safe_load(fh) or {}
-    except yaml.YAMLError as exc:
-        raise ConversionError(f'{cfg_path}: invalid YAML: {exc}') from exc
-    if not isinstance(cfg, dict):
-        raise ConversionError(f'{cfg_path}: expected a mapping at the top level')
-    return cfg
-
-
 def _name_list(value: Any) -> list[str] | None:
     """A list of names from config.yaml, ``None`` when absent or a placeholder."""
     if isinstance(value, (list, tuple)) and value:
@@ -74,117 +67,66 @@ def _name_list(value: Any) -> list[str] | None:
     return None
 
 
-def _pick_table(folder: Path, scorer: str | None) -> Path | None:
-    """The labelled-data table of a folder: the scorer's CSV, else the only
-    CSV, else the h5 file. ``None`` when the folder has none."""
-    for ext in ('csv', 'h5'):
-        found = sorted(folder.glob(f'CollectedData_*.{ext}'))
-        if not found:
-            continue
-        preferred = folder / f'CollectedData_{scorer}.{ext}'
-        if scorer and preferred in found:
-            return preferred
-        if len(found) == 1:
-            return found[0]
-        raise ConversionError(f'{folder}: several label tables {[p.name for p in found]} and '
-                              f'none is CollectedData_{scorer}.{ext} (config scorer)')
-    return None
-
-
-def _resolve_image(project: Path, table: LabelTable, parts: tuple[str, ...], line: int
-                   ) -> Path:
-    rel = '/'.join(p.replace('\\', '/').strip('/') for p in parts if p)
-    if not rel:
-        raise ConversionError(f'{table.source}: line {line}: empty image path')
-    candidates = [project / rel, table.source.parent / rel.rsplit('/', 1)[-1]]
-    for cand in candidates:
-        if cand.is_file():
-            return cand
-    raise ConversionError(f'{table.source}: line {line}: image {rel!r} not found (looked for '
-                          f'{candidates[0]} and {candidates[1]})')
-
-def convert_dlc(project_dir: str | Path, bbox_pad: float = DEFAULT_BBOX_PAD,
+def convert_dlc(src: str | Path, bbox_pad: float = DEFAULT_BBOX_PAD,
                 min_margin: float = DEFAULT_MIN_MARGIN, category_name: str | None = None,
                 progress: bool = True) -> ConversionResult:
-    """Convert a DeepLabCut project.
+    """Convert a DeepLabCut project, a Lightning Pose project or a label table.
 
     Args:
-        project_dir: the folder with ``config.yaml`` and ``labeled-data``
-            (a path to ``config.yaml`` itself is accepted too).
+        src: the project folder with ``config.yaml`` and ``labeled-data``
+            (or ``config.yaml`` itself), a folder with ``CollectedData*.csv``
+            tables, or a ``.csv`` / ``.h5`` table.
         bbox_pad: padding of the boxes derived from the points.
         min_margin: smallest box margin in pixels.
         category_name: category (and dataset) name; defaults to the
-            project's ``Task``.
+            project's ``Task``, else ``animal``.
         progress: show a progress bar.
 
     Returns:
-        The converted dataset; its image root is the project folder.
+        The converted dataset; its image root is the project folder (the
+        tables' folder for Lightning Pose and lone tables).
 
     Raises:
-        ConversionError: missing config or tables, malformed CSV (naming file,
-            line and column), unknown body parts, missing images.
+        ConversionError: missing config or tables, malformed table (naming
+            file, line and column), unknown body parts, missing images.
     """
-    project = Path(project_dir)
-    project = Path(project_dir)
-    if project.name == 'config.yaml':
-        project = project.parent
-    cfg = _load_config(project)
-    labeled = project / 'labeled-data'
-    if not labeled.is_dir():
-        raise ConversionError(f'{project}: no labeled-data folder')
-    scorer = str(cfg['scorer']) if cfg.get('scorer') else None
-    tables, skipped_h5 = _read_tables(labeled, scorer)
+    source = open_source(src)
+    cfg, tables = source.cfg, source.tables
     multi = bool(cfg.get('multianimalproject')) or any(t.multi_animal for t in tables)
     if multi and not all(t.multi_animal for t in tables):
         flat = [str(t.source) for t in tables if not t.multi_animal]
         raise ConversionError(f'multi-animal project but these tables have no individuals '
                               f'header row: {flat}')
-    cfg_src = project / 'config.yaml'
-    names = _body_parts(cfg, tables, multi, cfg_src)
+    names = _body_parts(source, multi)
     individuals, extra = _individuals(cfg, tables, multi)
-    skeleton, unknown_links = skeleton_from_names(cfg.get('skeleton') or [], names)
-    name = category_name or str(cfg.get('Task') or 'animal')
-    category = make_category(name, names, skeleton, supercategory='animal', source=str(cfg_src))
-    builder = CocoBuilder(category, bbox_pad=bbox_pad, min_margin=min_margin)
-    if unknown_links:
-        builder.note(f'skeleton links naming unknown body parts dropped: {unknown_links}')
-    if multi and extra:
+    builder = _builder(source, names, category_name, bbox_pad, min_margin)
+    if multi and extra and source.cfg_src is not None:
         builder.note(f'individuals not listed in config.yaml, appended: {extra}')
-    for folder in skipped_h5:
-        builder.note(f'labeled-data/{folder}: only an .h5 table, skipped (install pandas and '
-                     'tables to read it)')
     unique_points = 0
-    for entry in tqdm(_gather_rows(project, tables), desc='dlc', unit='img',
-                      disable=not progress):
+    for entry in tqdm(_gather_rows(source), desc='dlc', unit='img', disable=not progress):
         unique_points += _add_entry(builder, entry, names, individuals, multi)
     if unique_points:
         builder.note(f'{unique_points} labelled unique body-part points (individual '
                      f'{UNIQUE_INDIVIDUAL!r}) not converted: they belong to no animal')
-    return builder.finish(project, 'dlc')
+    return builder.finish(source.root, 'dlc')
 
 
-def _read_tables(labeled: Path, scorer: str | None) -> tuple[list[LabelTable], list[str]]:
-    """The label table of every folder under ``labeled-data`` (natural order),
-    and the folders skipped for holding only an unreadable .h5 table."""
-    tables: list[LabelTable] = []
-    skipped_h5: list[str] = []
-    for folder in sorted((p for p in labeled.iterdir() if p.is_dir()),
-                         key=lambda p: natural_key(p.name)):
-        path = _pick_table(folder, scorer)
-        if path is None:
-            continue
-        if path.suffix == '.h5':
-            if not h5_available():
-                skipped_h5.append(folder.name)
-                continue
-            tables.append(read_h5_table(path))
-        else:
-            tables.append(read_csv_table(path))
-    if not tables:
-        why = (f' (folders with only .h5 tables, skipped because pandas/PyTables are not '
-               f'installed: {skipped_h5})' if skipped_h5 else '')
-        raise ConversionError(f'{labeled}: no CollectedData_*.csv tables found{why}')
-    return tables, skipped_h5
+def _builder(source: DlcSource, names: list[str], category_name: str | None,
+             bbox_pad: float, min_margin: float) -> CocoBuilder:
+    """The builder with the category (skeleton, flip pairs) and the notes on them."""
+    cfg = source.cfg
+    skeleton, unknown_links = skeleton_from_names(cfg.get('skeleton') or [], names)
+    flip_pairs, flip_notes = flip_pairs_from_names(names)
+    name = category_name or str(cfg.get('Task') or 'animal')
+    category = make_category(name, names, skeleton, supercategory='animal',
+                             flip_pairs=flip_pairs,
+                             source=str(source.cfg_src or source.tables[0].source))
+    builder = CocoBuilder(category, bbox_pad=bbox_pad, min_margin=min_margin)
+    if unknown_links:
+        builder.note(f'skeleton links naming unknown body parts dropped: {unknown_links}')
+    for note in source.notes + flip_notes:
+        builder.note(note)
+    return builder
 
 
 def _animal_keys(tables: Sequence[LabelTable]) -> list[tuple[str | None, str]]:
@@ -192,18 +134,17 @@ def _animal_keys(tables: Sequence[LabelTable]) -> list[tuple[str | None, str]]:
     return [k for t in tables for k in t.order if k[0] != UNIQUE_INDIVIDUAL]
 
 
-def _body_parts(cfg: dict, tables: Sequence[LabelTable], multi: bool, cfg_src: Path
-                ) -> list[str]:
+def _body_parts(source: DlcSource, multi: bool) -> list[str]:
     """The keypoint names: config.yaml's body parts, else the tables' order."""
-    csv_parts = list(dict.fromkeys(bp for _, bp in _animal_keys(tables)))
-    names = _name_list(cfg.get('multianimalbodyparts' if multi else 'bodyparts')) or csv_parts
-    for t in tables:
+    key = 'multianimalbodyparts' if multi else 'bodyparts'
+    csv_parts = list(dict.fromkeys(bp for _, bp in _animal_keys(source.tables)))
+    names = _name_list(source.cfg.get(key)) or csv_parts
+    for t in source.tables:
         unknown = sorted({bp for ind, bp in t.order
                           if ind != UNIQUE_INDIVIDUAL and bp not in names})
         if unknown:
-            key = 'multianimalbodyparts' if multi else 'bodyparts'
             raise ConversionError(f'{t.source}: body parts {unknown} are not in {key} of '
-                                  f'{cfg_src} ({names})')
+                                  f'{source.cfg_src} ({names})')
     return names
 
 
@@ -218,14 +159,14 @@ def _individuals(cfg: dict, tables: Sequence[LabelTable], multi: bool
     return listed + extra, extra
 
 
-def _gather_rows(project: Path, tables: Sequence[LabelTable]) -> list[_Entry]:
+def _gather_rows(source: DlcSource) -> list[_Entry]:
     """Every labelled row, sorted by file name so that ids follow the names."""
     entries: list[_Entry] = []
     seen: dict[str, str] = {}
-    for t in tables:
+    for t in source.tables:
         for parts, values, line in t.rows:
-            img_path = _resolve_image(project, t, parts, line)
-            rel = to_posix_relpath(img_path, project)
+            img_path = resolve_image(source.root, t, parts, line)
+            rel = to_posix_relpath(img_path, source.root)
             where = f'{t.source}: line {line}'
             if rel in seen:
                 raise ConversionError(f'{where}: image {rel!r} is labelled twice '
@@ -242,7 +183,7 @@ def _add_entry(builder: CocoBuilder, entry: _Entry, names: Sequence[str],
     unique body-part points it leaves out."""
     rel, img_path, t, values, line = entry
     width, height = image_size(img_path)
-    folder = t.source.parent.name
+    folder = PurePosixPath(rel).parent.name or img_path.parent.name
     img_id = builder.add_image(rel, width, height, folder=folder, video=folder)
     index = {n: i for i, n in enumerate(names)}
     for ind in individuals:

@@ -7,6 +7,8 @@ CSV layout: header rows ``scorer``, [``individuals``], ``bodyparts``,
 first three cells are ``labeled-data``, the folder and the file name. Empty
 (or NaN) cells are unlabelled points; ``likelihood`` columns are ignored.
 The ``.h5`` table needs pandas and PyTables (:func:`h5_available`).
+Lightning Pose writes the same layout (``CollectedData.csv`` at the top of its
+project, image paths relative to it).
 """
 from __future__ import annotations
 
@@ -16,9 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-from .common import ConversionError
+from .common import ConversionError, natural_key
 
-__all__ = ['LabelTable', 'read_csv_table', 'h5_available', 'read_h5_table', 'labelled_point']
+__all__ = ['LabelTable', 'TABLE_SUFFIXES', 'find_tables', 'read_csv_table', 'h5_available',
+           'read_h5_table', 'read_table', 'labelled_point']
+
+#: File endings of label tables, the preferred one first.
+TABLE_SUFFIXES = ('.csv', '.h5')
 
 _HEADER_LABELS = ('scorer', 'individuals', 'bodyparts', 'coords')
 
@@ -166,6 +172,35 @@ def read_h5_table(path: str | Path) -> LabelTable:
         rows.append((parts, list(values), pos + 1))
     return LabelTable(source=path, columns=columns, rows=rows, column_offset=0,
                       multi_animal=multi, order=order)
+
+
+def read_table(path: str | Path) -> LabelTable:
+    """Read a ``.csv`` or ``.h5`` label table (by its ending).
+
+    Raises:
+        ConversionError: another ending, or an ``.h5`` table without pandas
+            and PyTables.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == '.csv':
+        return read_csv_table(path)
+    if suffix != '.h5':
+        raise ConversionError(f'{path}: not a label table (expected a .csv or .h5 file)')
+    if not h5_available():
+        raise ConversionError(f'{path}: reading .h5 tables needs pandas and PyTables '
+                              '(pip install pandas tables), or give the .csv table')
+    return read_h5_table(path)
+
+
+def find_tables(folder: Path, pattern: str = 'CollectedData*') -> list[Path]:
+    """The label tables ``pattern`` matches in ``folder``, in natural order:
+    every CSV, or when there is none every ``.h5`` file."""
+    for suffix in TABLE_SUFFIXES:
+        found = [p for p in folder.glob(pattern + suffix) if p.is_file()]
+        if found:
+            return sorted(found, key=lambda p: natural_key(p.name))
+    return []
 
 
 def _cell(table: LabelTable, values: list[Any], col: int, line: int, what: str) -> float:

@@ -45,7 +45,8 @@ def coco_category_fields(category: Mapping[str, Any], source: str) -> dict[str, 
 
     ``skeleton`` is 1-based as in COCO; a skeleton that uses index 0 is
     read as 0-based (with a warning). ``flip_pairs``, when present, is
-    0-based like the config's.
+    0-based like the config's; ``sigmas`` (K OKS sigmas), when present, as
+    the config's.
     """
     names = category.get('keypoints')
     if not names:
@@ -56,9 +57,12 @@ def coco_category_fields(category: Mapping[str, Any], source: str) -> dict[str, 
                   '(COCO skeletons are 1-based)')
     else:
         skeleton = [[a - 1, b - 1] for a, b in skeleton]
-    return dict(keypoint_names=list(names), skeleton=skeleton,
-                flip_pairs=category.get('flip_pairs') or [],
-                dataset_name=str(category.get('name', 'custom')), source=source)
+    fields = dict(keypoint_names=list(names), skeleton=skeleton,
+                  flip_pairs=category.get('flip_pairs') or [],
+                  dataset_name=str(category.get('name', 'custom')), source=source)
+    if category.get('sigmas'):
+        fields['sigmas'] = category['sigmas']
+    return fields
 
 
 def _mmpose_points(info: Mapping[str, Any], source: str) -> list[Mapping[str, Any]]:

@@ -19,7 +19,9 @@ SCRIPTS = {'train': 'train', 'test': 'test', 'convert_dataset': 'convert',
            'check_dataset': 'check', 'browse_dataset': 'browse', 'demo_video': 'video',
            'export_model': 'export', 'publish_model': 'publish',
            'convert_weights': 'convert-weights', 'make_demo_dataset': 'make-demo',
-           'plot_curves': 'plot', 'main_job': 'main-job'}
+           'plot_curves': 'plot', 'main_job': 'main-job', 'estimate_sigmas': 'sigmas',
+           'coco_to_dlc': 'to-dlc', 'find_outliers': 'outliers',
+           'merge_labels': 'merge-labels'}
 
 
 def test_every_command_has_a_module_with_main():

@@ -239,8 +239,13 @@ def test_half_labelled_point_and_unknown_bodypart_are_errors(make_dlc_project, t
 
 
 def test_missing_config_and_image(make_dlc_project, tmp_path):
-    with pytest.raises(ConversionError, match='config.yaml not found'):
+    with pytest.raises(ConversionError, match=r'nothing not found: expected a DeepLabCut '
+                                              r'project folder \(with config.yaml\)'):
         convert_dlc(tmp_path / 'nothing', progress=False)
+    (tmp_path / 'empty').mkdir()
+    with pytest.raises(ConversionError, match=r'empty: neither a DeepLabCut project '
+                                              r'\(config.yaml not found\) nor a folder'):
+        convert_dlc(tmp_path / 'empty', progress=False)
     proj = make_dlc_project({'v': _frames(2, ['a'])}, ['a'])
     (proj / 'labeled-data' / 'v' / 'img001.png').unlink()
     with pytest.raises(ConversionError, match=r"line 5: image 'labeled-data/v/img001.png' "

@@ -1,0 +1,79 @@
+"""Flip pairs of a converted definition from its names, never a wrong pair.
+
+:func:`customkpt.meta.derive_flip_pairs` pairs names that differ only by a
+left/right word. Converters whose sources name points freely use
+:func:`flip_pairs_from_names`: names that make the derivation ambiguous give
+no pairs at all, and names that mark a side but have no partner (DeepLabCut's
+``paw1LH`` / ``paw4RH``: the number differs too) get none; both are said in
+notes for the summary, with the pairs the names suggest when they do.
+"""
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+from ..meta import KeypointMetaError, derive_flip_pairs
+
+__all__ = ['flip_pairs_from_names']
+
+# Every spelling of a side word derive_flip_pairs may recognise, and its swap.
+_SWAPS = tuple((a, b) for x, y in (('left', 'right'), ('Left', 'Right'), ('LEFT', 'RIGHT'),
+                                   ('l', 'r'), ('L', 'R')) for a, b in ((x, y), (y, x)))
+_DIGITS = re.compile(r'\d+')
+
+
+def _side_swapped(name: str) -> list[str]:
+    """``name`` with one side word swapped, for each side word that
+    :func:`derive_flip_pairs` recognises in it (it is the judge)."""
+    out = []
+    for i in range(len(name)):
+        for a, b in _SWAPS:
+            if name.startswith(a, i):
+                other = name[:i] + b + name[i + len(a):]
+                if derive_flip_pairs([name, other]):
+                    out.append(other)
+    return out
+
+
+def _suggested_pairs(names: Sequence[str], unpaired: Sequence[int]) -> list[tuple[int, int]]:
+    """Pairs among ``unpaired`` whose names are equal once one side word is
+    swapped and digits are ignored, where that match is unique both ways."""
+    unpaired_set = set(unpaired)
+    key = {i: _DIGITS.sub('', names[i]) for i in unpaired}
+    match: dict[int, set[int]] = {}
+    for i in unpaired:
+        wanted = {_DIGITS.sub('', s) for s in _side_swapped(names[i])}
+        match[i] = {j for j in unpaired_set - {i} if key[j] in wanted}
+    return sorted((i, j) for i, js in match.items() for j in js
+                  if i < j and len(js) == 1 and match.get(j) == {i})
+
+
+def flip_pairs_from_names(names: Sequence[str]) -> tuple[list[list[int]], list[str]]:
+    """The flip pairs the names give, and notes on those they cannot.
+
+    Args:
+        names: the K keypoint names.
+
+    Returns:
+        0-based ``[[a, b], ...]`` pairs (``[]`` when the names are
+        ambiguous), and remarks for the conversion summary.
+    """
+    names = [str(n) for n in names]
+    try:
+        pairs = derive_flip_pairs(names)
+    except KeypointMetaError as exc:
+        return [], [f'no flip pairs derived: {exc}; set flip_pairs (0-based) in the '
+                    "config's metainfo"]
+    paired = {i for pair in pairs for i in pair}
+    unpaired = [i for i, n in enumerate(names) if i not in paired and _side_swapped(n)]
+    if not unpaired:
+        return pairs, []
+    note = (f'{len(unpaired)} names mark a side but no other name differs from them only by '
+            f'the side word, so they have no flip pair and a horizontal flip keeps their '
+            f'labels: {[names[i] for i in unpaired]}')
+    suggested = _suggested_pairs(names, unpaired)
+    if suggested:
+        note += ('; if these mirror each other, set flip_pairs in the config\'s metainfo: '
+                 + ', '.join(f'{names[a]}<->{names[b]}' for a, b in suggested)
+                 + f' = {[list(p) for p in suggested]}')
+    return pairs, [note]

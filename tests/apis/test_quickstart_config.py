@@ -1,0 +1,110 @@
+"""``train --data``: the config written for each model, on a tiny COCO file
+and a tiny DeepLabCut project."""
+from __future__ import annotations
+
+import pytest
+
+from customkpt.apis.quickstart import RECIPES, prepare_run, recipes
+from customkpt.engine.config import check_conventions, load_config
+from customkpt.engine.model_fit import build_bare_model
+from customkpt.registry import DATASETS
+
+from . import quickstart_kit as kit
+
+pytestmark = pytest.mark.filterwarnings("ignore::customkpt.meta.errors.KeypointMetaWarning")
+
+
+@pytest.fixture(scope='module')
+def datasets(tmp_path_factory):
+    root = tmp_path_factory.mktemp('quickstart')
+    return dict(coco=kit.coco(root / 'coco', 12), dlc=kit.dlc_project(root / 'dlc', 12))
+
+
+def _hook(cfg, kind):
+    return [h for h in cfg.custom_hooks if h['type'] == kind]
+
+
+def _check_schedule(cfg, plan):
+    s = plan.schedule
+    assert cfg.train_size == s.input_size == (min(cfg.train_size), max(cfg.train_size))
+    assert cfg.train_dataloader.batch_size == s.batch_size
+    assert cfg.train_cfg.max_epochs == s.epochs and cfg.train_cfg.val_interval == s.val_interval
+    assert cfg.param_scheduler[0].end == s.warmup_iters
+    assert cfg.optim_wrapper.optimizer.lr == s.lr
+    assert cfg.default_hooks.checkpoint.save_best == 'PCK'
+    assert cfg.default_hooks.checkpoint.interval == s.val_interval
+
+
+@pytest.mark.parametrize('model', sorted(RECIPES))
+@pytest.mark.parametrize('kind', ['coco', 'dlc'])
+def test_each_model_gets_a_config_that_loads_builds_and_reads_the_data(datasets, model, kind,
+                                                                       tmp_path):
+    plan = prepare_run(datasets[kind], model=model, work_dir=tmp_path / 'w',
+                       memory=kit.no_memory_limit)
+    assert plan.config == (tmp_path / 'w' / 'config.py').resolve()
+    text = plan.config.read_text()
+    assert 'self5' not in text and '_base_' not in text  # the recipe's data is all replaced
+    cfg = load_config(str(plan.config))
+    check_conventions(cfg)
+    assert cfg.work_dir == str(plan.work_dir)
+    _check_schedule(cfg, plan)
+    assert cfg.model.head.out_channels == 4
+    if model.startswith('rtmpose'):
+        switch, = _hook(cfg, 'PipelineSwitchHook')
+        assert switch.switch_epoch == cfg.max_epochs - cfg.stage2_num_epochs < cfg.max_epochs
+        assert _hook(cfg, 'EMAHook')
+    ds_cfg = cfg.train_dataloader.dataset.copy()
+    ds_cfg.pipeline = []
+    dataset = DATASETS.build(ds_cfg)
+    assert len(dataset) == plan.facts.num_instances
+    assert dataset.metainfo['keypoint_names'] == kit.NAMES
+    assert dataset.metainfo['flip_pairs'] == [[1, 2]]
+    assert dataset.metainfo['skeleton'] == [[0, 3]]
+    if kind == 'coco':
+        assert build_bare_model(cfg).head.out_channels == 4
+
+
+def test_the_config_inherits_the_recipe_so_a_retuned_recipe_reaches_it(datasets, tmp_path,
+                                                                       monkeypatch):
+    retuned = tmp_path / 'retuned.py'
+    retuned.write_text(f"_base_ = [{str(RECIPES['rtmpose-t'].path)!r}]\n"
+                       "lr = 0.5\nweight_decay = 0.01\nmax_epochs = 100\n"
+                       "stage2_num_epochs = 50\n")
+    monkeypatch.setitem(RECIPES, 'rtmpose-t', recipes.Recipe(str(retuned), 40 * 1024 ** 2, 'x'))
+    plan = prepare_run(datasets['coco'], model='rtmpose-t', work_dir=tmp_path / 'w', epochs=20,
+                       memory=kit.no_memory_limit)
+    cfg = load_config(str(plan.config))
+    batch = cfg.train_dataloader.batch_size
+    assert cfg.optim_wrapper.optimizer.lr == pytest.approx(0.5 * (batch / 64) ** 0.5, rel=1e-2)
+    assert cfg.optim_wrapper.optimizer.weight_decay == 0.01   # not set by us: inherited
+    assert cfg.stage2_num_epochs == 10                        # the recipe's half of the run
+
+
+def test_cfg_options_set_knobs_before_they_are_resolved(datasets, tmp_path):
+    plan = prepare_run(datasets['coco'], model='hrnet-cpu', work_dir=tmp_path / 'w',
+                       cfg_options={'train_size': (64, 64), 'max_epochs': 7},
+                       memory=kit.no_memory_limit)
+    cfg = load_config(str(plan.config))
+    assert cfg.model.head.decoder.input_size == (64, 64)
+    assert cfg.model.head.decoder.heatmap_size == (16, 16)
+    affine = [t for t in cfg.val_dataloader.dataset.pipeline if t['type'] == 'TopdownAffine']
+    assert affine[0].input_size == (64, 64)
+    assert cfg.train_cfg.max_epochs == 7 and cfg.param_scheduler[1].end == 7
+    assert '--cfg-options over these: train_size=(64, 64), max_epochs=7' in plan.lines
+
+
+def test_the_report_says_what_was_decided(datasets, tmp_path):
+    plan = prepare_run(datasets['dlc'], model='hrnet-cpu', work_dir=tmp_path / 'w',
+                       memory=kit.no_memory_limit)
+    text = '\n'.join(plan.lines)
+    assert 'converted the dlc data in' in text
+    assert 'keypoints (4): snout, leftear, rightear, tailbase; flip pairs: leftear<->rightear' in text
+    assert 'input 96x128 (w x h): boxes are taller than wide' in text
+    assert f'config: {plan.config}' in text
+    assert plan.source.name == 'dlc'
+
+
+def test_an_unknown_model_is_refused(datasets, tmp_path):
+    from customkpt.errors import UserError
+    with pytest.raises(UserError, match="--model 'resnet': choose one of"):
+        prepare_run(datasets['coco'], model='resnet', work_dir=tmp_path)
