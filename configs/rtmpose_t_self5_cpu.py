@@ -1,7 +1,7 @@
 # A CPU-sized RTMPose: RTMPose-t at 128x96 on the synthetic self5 data (data
 # and keypoints: configs/_base_/datasets/self5.py). Measured: at this 20-epoch
-# budget it does not learn yet (AP 0.006, docs/benchmarks.md); the recipe
-# for small data is still being tuned.
+# budget it does not learn from random weights (AP 0.006; CSPNeXt learns slowly
+# from scratch, docs/models.md): start it from an RTMPose checkpoint (load_from).
 _base_ = ['rtmpose_m_self5.py']
 
 # ---------------------------------------------------------------- edit these

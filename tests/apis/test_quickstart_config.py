@@ -78,6 +78,12 @@ def test_the_config_inherits_the_recipe_so_a_retuned_recipe_reaches_it(datasets,
     assert cfg.optim_wrapper.optimizer.lr == pytest.approx(0.5 * (batch / 64) ** 0.5, rel=1e-2)
     assert cfg.optim_wrapper.optimizer.weight_decay == 0.01   # not set by us: inherited
     assert cfg.stage2_num_epochs == 10                        # the recipe's half of the run
+    assert any(line.startswith('note: RTMPose learns very slowly from random weights')
+               for line in plan.lines)
+    with_start = prepare_run(datasets['coco'], model='rtmpose-t', work_dir=tmp_path / 'w2',
+                             epochs=20, memory=kit.no_memory_limit,
+                             cfg_options={'load_from': str(tmp_path / 'start.pth')})
+    assert not any(line.startswith('note: RTMPose') for line in with_start.lines)
 
 
 def test_cfg_options_set_knobs_before_they_are_resolved(datasets, tmp_path):

@@ -107,6 +107,10 @@ def _report(plan: RunPlan, cfg_options: dict | None) -> list[str]:
               f'keypoints ({meta.num_keypoints}): {", ".join(names)}; flip pairs: {pairs}',
               f'model {plan.model}: {RECIPES[plan.model].summary} ({RECIPES[plan.model].path})']
     lines += list(plan.schedule.why)
+    if plan.model.startswith('rtmpose') and not (cfg_options or {}).get('load_from'):
+        lines.append('note: RTMPose learns very slowly from random weights on a small dataset '
+                     '(docs/models.md); start it from an RTMPose checkpoint with '
+                     '--cfg-options load_from=CKPT, or use --model hrnet-w32 / hrnet-cpu')
     if cfg_options:
         lines.append('--cfg-options over these: '
                      + ', '.join(f'{k}={v!r}' for k, v in cfg_options.items()))
