@@ -32,7 +32,7 @@ from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 from mmengine.registry import DefaultScope
 
-from ..meta import KeypointMeta, KeypointMetaError, derive_flip_pairs
+from ..meta import KeypointMeta, KeypointMetaError, derive_flip_pairs, unpaired_sided_names
 from ..registry import SCOPE
 from .validation import WARNING, DatasetValidationError, ValidationReport, format_counts
 
@@ -137,7 +137,7 @@ class BaseKeypointDataset(BaseDataset):
         self._raw_cache = None
         if self.meta is None:  # not yet resolved by an early `metainfo` access
             self._set_meta(self._resolve_meta(raw))
-        self._warn_missing_flip_pairs()
+        self._log_flip_pairs()
         report = self._validate(raw)
         self.report = report
         self._apply_report(report)
@@ -157,21 +157,37 @@ class BaseKeypointDataset(BaseDataset):
         report.fatal = True
         raise DatasetValidationError(report, hint='A dataset needs at least one instance.')
 
-    def _warn_missing_flip_pairs(self) -> None:
-        """Log when the definition has no flip pairs although its names
-        suggest some: a horizontal flip would then swap nothing."""
+    def _log_flip_pairs(self) -> None:
+        """Say which flip pairs were derived from the names (the definition
+        stated none), and warn about points with a left/right word but no
+        partner: a horizontal flip keeps their labels, so it would train a
+        left point on the mirrored right one."""
         assert self.meta is not None
-        if self.meta.flip_pairs:
+        names = self.meta.keypoint_names
+        if self.meta.flip_pairs_derived:
+            pairs = ', '.join(f'{names[a]}<->{names[b]}' for a, b in self.meta.flip_pairs)
+            print_log(f'{type(self).__name__}: flip pairs of {self.ann_file} derived from its '
+                      f'keypoint names: {pairs} (set metainfo flip_pairs to change them, or '
+                      'flip_from_names=False for none)', logger='current', level=logging.INFO)
+        opted_out = isinstance(self.meta_cfg, Mapping) and \
+            self.meta_cfg.get('flip_from_names') is False
+        unpaired = unpaired_sided_names(names, self.meta.flip_pairs)
+        if opted_out or not unpaired:
             return
         try:
-            suggested = derive_flip_pairs(self.meta.keypoint_names)
+            suggested = [] if self.meta.flip_pairs else derive_flip_pairs(names)
         except KeypointMetaError:
-            return
+            suggested = []
         if suggested:
-            print_log(f'{type(self).__name__}: the keypoint definition of {self.ann_file} has no '
-                      f'flip pairs, but its names suggest {suggested}; a horizontal flip will '
-                      'not swap left and right. Set metainfo flip_pairs or flip_from_names=True.',
-                      logger='current', level=logging.WARNING)
+            message = (f'the keypoint definition of {self.ann_file} has no flip pairs, but its '
+                       f'names suggest {suggested}; a horizontal flip will not swap left and '
+                       'right. Set metainfo flip_pairs or flip_from_names=True.')
+        else:
+            message = (f'keypoints {unpaired} of {self.ann_file} have a left/right word but no '
+                       'flip partner; a horizontal flip keeps their labels (a left point is '
+                       'then trained on the mirrored, right-hand one). Give their pairs in '
+                       'metainfo flip_pairs.')
+        print_log(f'{type(self).__name__}: {message}', logger='current', level=logging.WARNING)
 
     def _apply_report(self, report: ValidationReport) -> None:
         """Raise on errors (unless skipping them), log the outcome."""

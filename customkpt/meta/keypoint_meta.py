@@ -30,6 +30,8 @@ class KeypointMeta:
         keypoint_colors: K RGB triples.
         skeleton_colors: one RGB triple per link.
         dataset_name: a label for logs and checkpoints.
+        flip_pairs_derived: the flip pairs were derived from the names, the
+            source stating none (not part of :meth:`to_dict`).
     """
 
     keypoint_names: list[str]
@@ -43,6 +45,7 @@ class KeypointMeta:
     skeleton_colors: list[list[int]] | None = None
     dataset_name: str = 'custom'
     source: str = field(default='config', repr=False, compare=False)
+    flip_pairs_derived: bool = field(default=False, repr=False, compare=False)
     sigmas_defaulted: bool = field(default=False, init=False, repr=False, compare=False)
 
     def __eq__(self, other: object) -> bool:
@@ -187,7 +190,8 @@ class KeypointMeta:
 
         ``skeleton`` is 1-based as in COCO; a skeleton that uses index 0 is
         read as 0-based (with a warning). ``flip_pairs``, when present, is
-        0-based like the config's.
+        0-based like the config's; without the key, the pairs the names
+        suggest.
         """
         return cls(**coco_category_fields(category, source))
 
@@ -239,9 +243,11 @@ class KeypointMeta:
 
         ``from_file`` replaces the base; then each explicit key overrides.
         ``num_joints`` (or ``num_keypoints``) is checked against the names.
-        ``flip_from_names=True`` derives flip pairs from left/right names when
-        no pairs are given; ``body_parts_from_names=True`` fills upper/lower
-        ids from part words (head, shoulder, ... / hip, knee, ...).
+        Flip pairs that neither the config nor the base states are derived
+        from left/right names; ``flip_from_names=True`` derives them even
+        over the base's, ``False`` never. ``body_parts_from_names=True``
+        fills upper/lower ids from part words (head, shoulder, ... / hip,
+        knee, ...).
         """
         cfg = dict(cfg or {})
         check_config_keys(cfg, source)

@@ -11,7 +11,8 @@ import numpy as np
 from .errors import KeypointMetaError
 
 __all__ = ['COCO_SIGMAS_BY_PART', 'PART_ALIASES', 'DEFAULT_SIGMA', 'UPPER_PARTS', 'LOWER_PARTS',
-           'palette', 'derive_flip_pairs', 'default_sigmas', 'body_part_ids']
+           'palette', 'derive_flip_pairs', 'unpaired_sided_names', 'default_sigmas',
+           'body_part_ids']
 
 # COCO's per-keypoint OKS sigmas, by part name. Used as the default for
 # definitions that give none: a point whose name contains one of these parts
@@ -102,6 +103,14 @@ def derive_flip_pairs(names: Sequence[str]) -> list[list[int]]:
                     f'{names[partner[i]]!r} and {names[j]!r}')
             partner[i] = j
     return sorted([i, j] for i, j in partner.items() if i < j and partner.get(j) == i)
+
+
+def unpaired_sided_names(names: Sequence[str], flip_pairs: Sequence[Sequence[int]]) -> list[str]:
+    """The names that carry a left/right word (as :func:`derive_flip_pairs`
+    reads them) but are in no flip pair, e.g. ``paw1LH`` whose partner is
+    spelt ``paw4RH``: a horizontal flip keeps their labels."""
+    paired = {int(i) for pair in flip_pairs for i in pair}
+    return [n for i, n in enumerate(names) if i not in paired and _side_partners(n)]
 
 
 def default_sigmas(names: Sequence[str]) -> np.ndarray:

@@ -13,7 +13,7 @@ from .errors import KeypointMetaError, warn_meta
 from .naming import body_part_ids, derive_flip_pairs
 
 __all__ = ['CONFIG_KEYS', 'index_pairs', 'coco_category_fields', 'mmpose_info_fields',
-           'read_metainfo_file', 'check_config_keys', 'config_fields']
+           'pairs_from_names', 'read_metainfo_file', 'check_config_keys', 'config_fields']
 
 CONFIG_KEYS = {
     'preset', 'from_file', 'dataset_name', 'num_joints', 'num_keypoints', 'keypoint_names',
@@ -46,7 +46,10 @@ def coco_category_fields(category: Mapping[str, Any], source: str) -> dict[str, 
     ``skeleton`` is 1-based as in COCO; a skeleton that uses index 0 is
     read as 0-based (with a warning). ``flip_pairs``, when present, is
     0-based like the config's; ``sigmas`` (K OKS sigmas), when present, as
-    the config's.
+    the config's. A category without a ``flip_pairs`` key (COCO defines
+    none) gets the pairs its left/right names suggest
+    (:func:`~.naming.derive_flip_pairs`), so that a horizontal flip swaps
+    them.
     """
     names = category.get('keypoints')
     if not names:
@@ -60,6 +63,9 @@ def coco_category_fields(category: Mapping[str, Any], source: str) -> dict[str, 
     fields = dict(keypoint_names=list(names), skeleton=skeleton,
                   flip_pairs=category.get('flip_pairs') or [],
                   dataset_name=str(category.get('name', 'custom')), source=source)
+    derived = pairs_from_names(names, source) if category.get('flip_pairs') is None else []
+    if derived:
+        fields.update(flip_pairs=derived, flip_pairs_derived=True)
     if category.get('sigmas'):
         fields['sigmas'] = category['sigmas']
     return fields
@@ -212,13 +218,43 @@ def _keypoint_names(cfg: Mapping[str, Any], fields: dict[str, Any], base: Any,
     return names
 
 
+def pairs_from_names(names: list[str], source: str) -> list[list[int]]:
+    """The flip pairs ``names`` suggest, for a definition that states none;
+    names too ambiguous to pair give none, with a warning."""
+    try:
+        return derive_flip_pairs(names)
+    except KeypointMetaError as exc:
+        warn_meta(f'{source}: no flip pairs given and {exc}; give flip_pairs')
+        return []
+
+
+def _set_flip_pairs(cfg: Mapping[str, Any], fields: dict[str, Any], base: Any,
+                    names: list[str], source: str) -> None:
+    """``fields['flip_pairs']`` by ``flip_from_names``: ``True`` derives them
+    from the names unless the config gives some; ``None`` (the default)
+    derives them when neither the config nor the base definition states any
+    (a base's own derived pairs do not count); ``False`` never derives."""
+    choice = cfg.get('flip_from_names')
+    if cfg.get('flip_pairs'):
+        return
+    if choice:
+        fields['flip_pairs'], fields['flip_pairs_derived'] = derive_flip_pairs(names), True
+        return
+    stated = (cfg.get('flip_pairs') is not None or cfg.get('flip_indices') is not None
+              or ('flip_pairs' in fields and not getattr(base, 'flip_pairs_derived', False)))
+    if stated:
+        return
+    fields['flip_pairs'] = [] if choice is False else pairs_from_names(names, source)
+    fields['flip_pairs_derived'] = bool(fields['flip_pairs'])
+
+
 def config_fields(cfg: Mapping[str, Any], base: Any,
                   source: str) -> tuple[dict[str, Any], str]:
     """The fields of a config on top of an optional ``base`` definition.
 
     Each explicit key overrides the base; a new point list of another length
-    drops the base's per-point data. ``flip_from_names`` derives flip pairs
-    when none are given, ``body_parts_from_names`` the body halves.
+    drops the base's per-point data. Flip pairs: see :func:`_set_flip_pairs`;
+    ``body_parts_from_names`` derives the body halves.
 
     Returns:
         The keyword arguments (without ``source``) and the source text.
@@ -238,8 +274,7 @@ def config_fields(cfg: Mapping[str, Any], base: Any,
     if 'skeleton' in cfg and cfg.get('skeleton_colors') is None:
         fields.pop('skeleton_colors', None)
     names = _keypoint_names(cfg, fields, base, source)
-    if cfg.get('flip_from_names') and not cfg.get('flip_pairs'):
-        fields['flip_pairs'] = derive_flip_pairs(names)
+    _set_flip_pairs(cfg, fields, base, names, source)
     if cfg.get('body_parts_from_names'):
         fields['upper_body_ids'], fields['lower_body_ids'] = body_part_ids(names)
     return fields, source

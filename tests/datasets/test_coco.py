@@ -158,7 +158,8 @@ def test_definition_is_resolved_once_and_missing_flip_pairs_are_flagged(write_co
     logged = []
     monkeypatch.setattr(base, 'print_log', lambda msg, **kw: logged.append(msg))
     # The category lists no keypoints: the definition comes from the config
-    # alone, which has no sigmas, so exactly one default-sigma warning.
+    # alone, which has no sigmas, so exactly one default-sigma warning. It
+    # states no flip pairs: they come from the names, and the log says so.
     path = write_coco([{'id': 1, 'file_name': 'a.png'}],
                       [ann(1, 1, [(1, 1, 2)] * 5, bbox=[0, 0, 9, 9])])
     with warnings.catch_warnings(record=True) as caught:
@@ -166,8 +167,14 @@ def test_definition_is_resolved_once_and_missing_flip_pairs_are_flagged(write_co
         ds = build(path, metainfo=dict(keypoint_names=NAMES5), lazy_init=True)
         assert ds.metainfo['num_keypoints'] == 5
         ds.full_init()
-        assert ds.metainfo['flip_pairs'] == []
+        assert ds.metainfo['flip_pairs'] == [[1, 2], [3, 4]]
     assert sum('no OKS sigmas' in str(w.message) for w in caught) == 1
+    hints = [m for m in logged if 'derived from its keypoint names' in m]
+    assert len(hints) == 1 and 'left_hand<->right_hand, left_foot<->right_foot' in hints[0]
+    # Pairs stated as none: a warning that the names suggest some.
+    logged.clear()
+    ds = build(path, metainfo=dict(keypoint_names=NAMES5, flip_pairs=[], sigmas=[0.1] * 5))
+    assert ds.metainfo['flip_pairs'] == []
     hints = [m for m in logged if 'no flip pairs' in m]
     assert len(hints) == 1 and '[[1, 2], [3, 4]]' in hints[0]
 

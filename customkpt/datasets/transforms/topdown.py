@@ -16,6 +16,7 @@ Two crop conventions are supported (``use_udp``):
 """
 from __future__ import annotations
 
+from statistics import NormalDist
 from typing import Sequence
 
 import cv2
@@ -35,9 +36,19 @@ __all__ = [
 
 
 # ------------------------------------------------------------------ helpers
+_STANDARD_NORMAL = NormalDist()
+_CDF_AT_MINUS_ONE = _STANDARD_NORMAL.cdf(-1.0)
+
+
 def _truncated_normal(size) -> np.ndarray:
-    """Standard normal draws clipped to [-1, 1] (global numpy RNG)."""
-    return np.clip(np.random.normal(size=size), -1.0, 1.0)
+    """Draws of a standard normal truncated to [-1, 1] (global numpy RNG).
+
+    Inverse-CDF sampling: one uniform draw per value, so the number of draws
+    is fixed. (Clipping normal draws to [-1, 1] instead would put 32% of the
+    values exactly on the bounds.)
+    """
+    u = np.random.uniform(_CDF_AT_MINUS_ONE, 1.0 - _CDF_AT_MINUS_ONE, size=size)
+    return np.vectorize(_STANDARD_NORMAL.inv_cdf, otypes=[np.float64])(u)
 
 
 # --------------------------------------------------------------- transforms
@@ -74,9 +85,10 @@ class GetBBoxCenterScale(BaseTransform):
 class RandomBBoxTransform(SettingsRepr, BaseTransform):
     """Jitter the crop region: shift, rescale and rotate it.
 
-    Each change happens with its own probability. Its amount is a standard
-    normal draw clipped to [-1, 1] and mapped into the range, so values stay
-    inside the range and small changes are the most common:
+    Each change happens with its own probability. Its amount is a draw of
+    the standard normal truncated to [-1, 1] (its density cut off outside,
+    not clipped onto the bounds) mapped into the range, so values stay inside
+    the range, small changes are the most common and the extremes are rare:
 
     - shift: ``draw * shift_factor * bbox_scale`` per axis;
     - scale: ``bbox_scale`` times ``mid + draw * half_width`` of the
@@ -151,10 +163,13 @@ class RandomHalfBody(BaseTransform):
 
     A sample qualifies when it has at least ``min_total_keypoints`` labelled
     points; a half qualifies when it has at least ``min_upper_keypoints`` /
-    ``min_lower_keypoints`` labelled points. One qualifying half is picked at
-    random and the crop becomes its points' extent, grown to the current
-    box's aspect ratio and multiplied by ``padding``. (``TopdownAffine``
-    fixes the aspect ratio to the network input afterwards.)
+    ``min_lower_keypoints`` labelled points. When both halves qualify, the
+    upper one is taken with probability ``upper_prioritized_prob``, else the
+    one that qualifies. The crop becomes the extent of the half's labelled
+    points (centred on it) times ``padding``; ``TopdownAffine`` then grows
+    its shorter side to the network input's aspect ratio, so the half fills
+    the crop (growing it to the whole box's aspect ratio first would undo
+    much of the zoom).
 
     Required keys:
         keypoints (1, K, 2), keypoints_visible (1, K), bbox_center (1, 2),
@@ -172,13 +187,20 @@ class RandomHalfBody(BaseTransform):
             sample's ``upper_body_ids``).
         lower_body_ids: keypoint indices of the lower half (overrides the
             sample's ``lower_body_ids``).
+        upper_prioritized_prob: probability of the upper half when both
+            qualify.
     """
 
     def __init__(self, prob: float = 0.3, min_total_keypoints: int = 9,
                  min_upper_keypoints: int = 2, min_lower_keypoints: int = 3,
                  padding: float = 1.5, upper_body_ids: Sequence[int] | None = None,
-                 lower_body_ids: Sequence[int] | None = None) -> None:
+                 lower_body_ids: Sequence[int] | None = None,
+                 upper_prioritized_prob: float = 0.7) -> None:
+        if not 0.0 <= upper_prioritized_prob <= 1.0:
+            raise ValueError(f'upper_prioritized_prob must be in [0, 1], '
+                             f'got {upper_prioritized_prob}')
         self.prob = float(prob)
+        self.upper_prioritized_prob = float(upper_prioritized_prob)
         self.min_total_keypoints = int(min_total_keypoints)
         self.min_upper_keypoints = int(min_upper_keypoints)
         self.min_lower_keypoints = int(min_lower_keypoints)
@@ -210,23 +232,21 @@ class RandomHalfBody(BaseTransform):
         visible = np.asarray(results['keypoints_visible']).reshape(-1, k)[0] > 0
         if visible.sum() < self.min_total_keypoints:
             return results
-        halves = [ids for ids, need in ((upper[visible[upper]], self.min_upper_keypoints),
-                                        (lower[visible[lower]], self.min_lower_keypoints))
-                  if ids.size >= max(need, 1)]
-        if not halves:
+        upper, lower = upper[visible[upper]], lower[visible[lower]]
+        upper_ok = upper.size >= max(self.min_upper_keypoints, 1)
+        lower_ok = lower.size >= max(self.min_lower_keypoints, 1)
+        prefer_upper = np.random.rand() < self.upper_prioritized_prob
+        if not (upper_ok or lower_ok):
             return results
-        ids = halves[np.random.randint(len(halves))]
+        ids = upper if upper_ok and (prefer_upper or not lower_ok) else lower
         points = keypoints.reshape(-1, k, 2)[0, ids]
         lo, hi = points.min(axis=0), points.max(axis=0)
         extent = hi - lo
         if extent.max() < 1.0:  # all points on one pixel: no usable box
             return results
-        box_scale = np.asarray(results['bbox_scale'], dtype=np.float32).reshape(-1, 2)[0]
-        aspect = float(box_scale[0] / box_scale[1]) if box_scale[1] > 0 else 1.0
-        # Grow a zero side (points on one line) through the aspect fix.
-        scale = fix_aspect_ratio(extent, aspect) * self.padding
+        # A zero side (points on one line) is grown by TopdownAffine's aspect fix.
         results['bbox_center'] = ((lo + hi) * 0.5).reshape(1, 2).astype(np.float32)
-        results['bbox_scale'] = scale.reshape(1, 2).astype(np.float32)
+        results['bbox_scale'] = (extent * self.padding).reshape(1, 2).astype(np.float32)
         return results
 
     def __repr__(self) -> str:
@@ -234,7 +254,8 @@ class RandomHalfBody(BaseTransform):
                 f'min_total_keypoints={self.min_total_keypoints}, '
                 f'min_upper_keypoints={self.min_upper_keypoints}, '
                 f'min_lower_keypoints={self.min_lower_keypoints}, padding={self.padding}, '
-                f'upper_body_ids={self.upper_body_ids}, lower_body_ids={self.lower_body_ids})')
+                f'upper_body_ids={self.upper_body_ids}, lower_body_ids={self.lower_body_ids}, '
+                f'upper_prioritized_prob={self.upper_prioritized_prob})')
 
 
 @TRANSFORMS.register_module()

@@ -176,6 +176,27 @@ def test_random_bbox_transform_ranges_and_probabilities():
     assert abs(np.mean(rotations != 0) - 0.6) < 0.04
 
 
+def test_random_bbox_transform_draws_a_truncated_normal():
+    """Amounts follow N(0, 1) cut to [-1, 1]: mean |draw| 0.460, std 0.540,
+    and few draws near the bounds (clipping N(0, 1) would give 0.631, 0.718
+    and 32% of the draws exactly on the bounds)."""
+    t = build(dict(type='RandomBBoxTransform', shift_prob=1.0, scale_prob=1.0,
+                   rotate_prob=1.0, scale_factor=(0.5, 1.5), rotate_factor=80.0))
+    np.random.seed(1)
+    draws = []
+    for _ in range(4000):
+        r = t(dict(bbox_center=np.zeros((1, 2), np.float32),
+                   bbox_scale=np.ones((1, 2), np.float32)))
+        draws.append([*(r['bbox_center'][0] / 0.16), (r['bbox_scale'][0, 0] - 1) / 0.5,
+                      r['bbox_rotation'][0] / 80.0])
+    draws = np.array(draws)
+    assert np.abs(draws).max() <= 1 + 1e-5
+    for column in draws.T:  # shift x, shift y, scale, rotation
+        assert np.mean(np.abs(column)) == pytest.approx(0.460, abs=0.02)
+        assert column.std() == pytest.approx(0.540, abs=0.02)
+        assert np.mean(np.abs(column) > 0.95) < 0.04  # truncated normal: 2.6%
+
+
 def test_random_bbox_transform_probability_zero_is_identity():
     t = build(dict(type='RandomBBoxTransform', shift_prob=0, scale_prob=0, rotate_prob=0))
     r = t(dict(bbox_center=np.array([[10, 20]], np.float32),
@@ -191,10 +212,10 @@ def _half_body_sample():
 
 
 def _expected_box(points, box_scale, padding=1.5):
+    """The half's extent times padding (TopdownAffine fixes the aspect
+    ratio; ``box_scale`` plays no part)."""
     lo, hi = points.min(0), points.max(0)
-    aspect = box_scale[0] / box_scale[1]
-    w = max(hi[0] - lo[0], (hi[1] - lo[1]) * aspect)
-    return (lo + hi) / 2, np.array([w, w / aspect]) * padding
+    return (lo + hi) / 2, (hi - lo) * padding
 
 
 def test_half_body_is_a_noop_without_body_halves():
@@ -257,6 +278,28 @@ def test_half_body_picks_both_halves_at_random():
     kinds = {c: centres.count(c) for c in set(centres)}
     assert len(kinds) == 3  # untouched, upper, lower
     assert 60 < kinds[tuple(_half_body_sample()['bbox_center'][0])] < 140
+
+
+def test_half_body_prefers_the_upper_half_and_is_zoomed_in():
+    t = build(dict(type='RandomHalfBody', prob=1.0, min_total_keypoints=5,
+                   min_upper_keypoints=2, min_lower_keypoints=2,
+                   upper_body_ids=[0, 1, 2], lower_body_ids=[3, 4],
+                   upper_prioritized_prob=0.7))
+    np.random.seed(0)
+    upper_centre = _expected_box(KPTS[0, :3], None)[0]
+    picks = [np.allclose(t(_half_body_sample())['bbox_center'][0], upper_centre)
+             for _ in range(1000)]
+    assert 0.65 < np.mean(picks) < 0.75
+    # After the crop the upper half fills the input height: the crop is its
+    # extent x 1.5, not grown to the whole (tall) box's aspect ratio first.
+    r = build(dict(type='RandomHalfBody', prob=1.0, min_total_keypoints=5,
+                   min_upper_keypoints=2, min_lower_keypoints=2, upper_body_ids=[0, 1, 2],
+                   lower_body_ids=[3, 4], upper_prioritized_prob=1.0))(_half_body_sample())
+    r = build(dict(type='TopdownAffine', input_size=INPUT))(r)
+    span = np.ptp(r['transformed_keypoints'][0, :3], axis=0)
+    assert span[0] == pytest.approx(INPUT[0] / 1.5, rel=1e-4)  # the half's width fills it
+    with pytest.raises(ValueError, match='upper_prioritized_prob'):
+        build(dict(type='RandomHalfBody', upper_prioritized_prob=1.5))
 
 
 # ---------------------------------------------------------- determinism
