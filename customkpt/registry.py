@@ -50,7 +50,7 @@ RUNNERS = _child('runner', MMENGINE_RUNNERS)
 LOOPS = _child('loop', MMENGINE_LOOPS)
 HOOKS = _child('hook', MMENGINE_HOOKS, 'customkpt.engine', 'customkpt.smoothing')
 LOG_PROCESSORS = _child('log processor', MMENGINE_LOG_PROCESSORS)
-FUNCTIONS = _child('function', MMENGINE_FUNCTIONS)
+FUNCTIONS = _child('function', MMENGINE_FUNCTIONS, 'customkpt.datasets')
 
 # Data.
 DATASETS = _child('dataset', MMENGINE_DATASETS, 'customkpt.datasets')

@@ -26,12 +26,18 @@ def load_config(path: str, cfg_options: dict | None = None) -> Config:
     Every config customkpt reads goes through here, so a knob set at the top
     of a child config or as an option (``train_size=(96, 128)``) reaches each
     dict that refers to it. See :mod:`customkpt.engine.references`.
+    A ``semi_supervised`` switch is then turned into its model, loader and
+    hook settings (:mod:`customkpt.engine.semi_supervised`).
     """
     if not osp.isfile(str(path)):
         raise FileNotFoundError(f'config file {str(path)!r} does not exist')
     cfg = Config.fromfile(str(path))
     merge_options(cfg, cfg_options)
-    return resolve_references(cfg)
+    resolve_references(cfg)
+    if cfg.get('semi_supervised'):
+        from .semi_supervised import apply_semi_supervised
+        apply_semi_supervised(cfg)
+    return cfg
 
 
 def merge_options(cfg: Config, cfg_options: dict | None) -> Config:

@@ -17,6 +17,8 @@ from customkpt.meta import KeypointMeta
 from customkpt.registry import MODELS, SCOPE
 from customkpt.structures import PoseDataSample
 
+from .semi_supervised import UnlabelledLosses
+
 __all__ = ['TopdownEstimator']
 
 
@@ -90,13 +92,17 @@ class TopdownEstimator(BaseModel):
             the normal init, by
             :func:`customkpt.models.pretrained.load_pretrained` (head
             channels matched by keypoint name).
+        semi_supervised: ``dict(losses=dict(name=loss_cfg, ...), beta=None,
+            window=None)``: train also on unlabelled video frames in the
+            batch (:class:`~customkpt.models.semi_supervised.UnlabelledLosses`,
+            docs/semi_supervised.md); ``None``: labelled training only.
     """
 
     def __init__(self, backbone: dict, head: dict, neck: dict | None = None,
                  data_preprocessor: dict | nn.Module | None = None,
                  train_cfg: dict | None = None, test_cfg: dict | None = None,
                  init_cfg: dict | list | None = None, metainfo: dict | None = None,
-                 pretrained: dict | None = None) -> None:
+                 pretrained: dict | None = None, semi_supervised: dict | None = None) -> None:
         if data_preprocessor is None:
             data_preprocessor = dict(type='PoseDataPreprocessor')
         # Bare type names of the parts are customkpt's whatever the current
@@ -108,6 +114,8 @@ class TopdownEstimator(BaseModel):
             self.backbone = MODELS.build(backbone)
             self.neck = MODELS.build(neck) if neck is not None else None
             self.head = MODELS.build(head)
+            self.unlabelled = (UnlabelledLosses(**semi_supervised)
+                               if semi_supervised is not None else None)
         self.train_cfg = dict(train_cfg or {})
         self.test_cfg = _build_test_cfg(test_cfg, getattr(self.head, 'decoder', None))
         self.dataset_meta = (KeypointMeta.resolve(metainfo).to_dict()
@@ -146,7 +154,11 @@ class TopdownEstimator(BaseModel):
         raise ValueError(f"mode must be 'loss', 'predict' or 'tensor', got {mode!r}")
 
     def loss(self, inputs: torch.Tensor, data_samples: list[PoseDataSample]) -> dict:
-        """Head losses (``loss_kpt``) and training accuracy (``acc_pose``)."""
+        """Head losses (``loss_kpt``) and training accuracy (``acc_pose``);
+        with ``semi_supervised`` also the unsupervised losses of the batch's
+        unlabelled frames."""
+        if self.unlabelled is not None:
+            return self.unlabelled.loss(self, inputs, data_samples)
         return self.head.loss(self.extract_feat(inputs), data_samples, train_cfg=self.train_cfg)
 
     def flip_indices(self, data_samples: Sequence[PoseDataSample] | None = None

@@ -74,9 +74,11 @@ def _steps(cfg, kind):
 
 
 def test_every_config_file_is_covered():
-    # The RTMPose configs are covered by test_rtmpose_configs.py.
+    # The RTMPose configs are covered by test_rtmpose_configs.py, the
+    # semi-supervised one by test_openfield_mouse_semi_config.py.
     assert sorted(p.name for p in ROOT.glob('*.py')
-                  if not p.name.startswith('rtmpose_')) == sorted(EXPECTED)
+                  if not p.name.startswith('rtmpose_')
+                  and p.name != 'openfield_mouse_semi.py') == sorted(EXPECTED)
 
 
 @pytest.mark.parametrize('name', sorted(EXPECTED))

@@ -1,6 +1,12 @@
-"""Losses: heatmap MSE (with online hard keypoint mining) and the KL
-divergence of SimCC vectors."""
+"""Losses: heatmap MSE (with online hard keypoint mining), the KL
+divergence of SimCC vectors, and the unsupervised losses on unlabelled video
+frames (temporal difference, pose subspace, heatmap / SimCC shape)."""
 from .heatmap import KeypointMSELoss, KeypointOHKMMSELoss, per_keypoint_mse
 from .simcc import KLDiscretLoss
+from .unsupervised import (PoseSubspaceLoss, TemporalDifferenceLoss, UnlabelledBatch,
+                           soft_argmax_heatmaps, soft_argmax_vectors)
+from .unsupervised_shape import HeatmapShapeLoss, SimCCShapeLoss
 
-__all__ = ['KLDiscretLoss', 'KeypointMSELoss', 'KeypointOHKMMSELoss', 'per_keypoint_mse']
+__all__ = ['KLDiscretLoss', 'KeypointMSELoss', 'KeypointOHKMMSELoss', 'per_keypoint_mse',
+           'TemporalDifferenceLoss', 'PoseSubspaceLoss', 'HeatmapShapeLoss', 'SimCCShapeLoss',
+           'UnlabelledBatch', 'soft_argmax_heatmaps', 'soft_argmax_vectors']
