@@ -114,7 +114,7 @@ class VideoPoseEstimator:
             return cfg
         from customkpt.smoothing import PoseTracker
         cfg = dict(cfg)
-        if cfg.get('match', 'oks') == 'oks' and cfg.get('sigmas') is None and \
+        if cfg.get('match', 'oks') != 'iou' and cfg.get('sigmas') is None and \
                 self.meta.get('sigmas') is not None:
             cfg['sigmas'] = list(self.meta['sigmas'])
         cfg.setdefault('kpt_thr', self.score_thr)
@@ -202,6 +202,8 @@ class VideoPoseEstimator:
                 self.smoother.drop(int(tid))
                 self._smoothed_ids.discard(int(tid))
             for i, tid in enumerate(ids):
+                if tid < 0:                 # untracked (PoseTracker new_track_thr): raw
+                    continue
                 smoothed[i] = self.smoother.update(int(tid), kpts[i], scores[i], t=timestamp)
                 self._smoothed_ids.add(int(tid))
         self.timings['smoothing'] += time.perf_counter() - t1

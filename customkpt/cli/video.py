@@ -14,7 +14,7 @@ from customkpt.apis import VideoOutputs, VideoPoseEstimator, open_source, run_vi
 from .common import make_parser
 
 SMOOTHERS = ('none', 'oneeuro', 'ema', 'savgol')
-TRACKERS = ('oks', 'iou', 'none')
+TRACKERS = ('oks', 'iou', 'combined', 'none')
 EXAMPLES = (
     'customkpt video VIDEO.mp4 --config CFG.py --checkpoint CKPT.pth',
     'customkpt video FRAMES_DIR --onnx model.onnx --fps 30',
@@ -201,7 +201,8 @@ def tracker_config(args: argparse.Namespace) -> dict[str, Any] | None:
     """The ``PoseTracker`` arguments of ``--tracker``."""
     if args.tracker == 'none':
         return None
-    return dict(match=args.tracker, thr=args.track_thr, max_lost=args.max_lost)
+    cfg = dict(match=args.tracker, thr=args.track_thr, max_lost=args.max_lost)
+    return dict(cfg, assign='hungarian') if args.tracker == 'combined' else cfg
 
 
 def build_estimator(args: argparse.Namespace) -> VideoPoseEstimator:

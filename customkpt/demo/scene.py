@@ -23,7 +23,8 @@ import numpy as np
 from ..core.boxes import box_iou
 from .figure import KEYPOINT_NAMES, Colour, Figure, Palette, sample_pose
 
-__all__ = ['SUBPIXEL', 'SUBPIXEL_SCALE', 'Instance', 'render_image', 'draw_figure',
+__all__ = ['SUBPIXEL', 'SUBPIXEL_SCALE', 'Instance', 'render_image', 'render_figures',
+           'draw_figure',
            'draw_background', 'random_colour', 'shift_colour', 'annotate']
 
 #: cv2 drawing shift: coordinates in 1/16 px.
@@ -303,6 +304,21 @@ def render_image(rng: np.random.Generator, image_size: Tuple[int, int] = (320, 2
     """
     w, h = int(image_size[0]), int(image_size[1])
     figures = _place_figures(rng, w, h, max_figures, figure_height, max_rotation)
+    return render_figures(rng, (w, h), figures, occlusion_prob)
+
+
+def render_figures(rng: np.random.Generator, image_size: Tuple[int, int],
+                   figures: Sequence[Figure], occlusion_prob: float = 0.35,
+                   track_ids: Optional[Sequence[int]] = None
+                   ) -> Tuple[np.ndarray, List[Instance]]:
+    """Draw placed figures in order (later ones in front) on a random
+    background, each with an occluder at ``occlusion_prob``, plus pixel noise.
+
+    Returns:
+        uint8 (h, w, 3) BGR image and one instance per figure, in order
+        (with ``track_ids`` when given).
+    """
+    w, h = int(image_size[0]), int(image_size[1])
     lookalikes = [c for f in figures for c in f.palette.colours()]
     img = draw_background(rng, w, h, lookalikes)
     owner = np.zeros((h, w), np.uint8)
@@ -316,4 +332,4 @@ def render_image(rng: np.random.Generator, image_size: Tuple[int, int] = (320, 2
     if sigma > 0.5:
         noise = rng.standard_normal(img.shape, dtype=np.float32) * np.float32(sigma)
         img = np.clip(img + noise, 0, 255).astype(np.uint8)
-    return img, annotate(figures, owner)
+    return img, annotate(figures, owner, track_ids)

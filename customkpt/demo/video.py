@@ -14,7 +14,7 @@ from .figure import FLIP_PAIRS, KEYPOINT_NAMES, SKELETON, Figure, Palette, Pose
 from .scene import (SUBPIXEL, SUBPIXEL_SCALE, Instance, annotate, draw_background, draw_figure,
                     random_colour, shift_colour)
 
-__all__ = ['video_figures', 'render_video_frame', 'write_video']
+__all__ = ['video_figures', 'render_video_frame', 'write_frames', 'write_video']
 
 
 def video_figures(t: int, image_size: Tuple[int, int], palettes: Sequence[Palette]
@@ -103,21 +103,29 @@ def _render_frame(t: int, image_size: Tuple[int, int], scene: Tuple[Any, ...]
     return img, annotate([f for _, f in tracks], owner, [i for i, _ in tracks])
 
 
+def write_frames(out: Path, mp4_name: str, frames: int, fps: int, image_size: Tuple[int, int],
+                 render: Callable[[int], Tuple[np.ndarray, List[Instance]]],
+                 tick: Callable[[], None]) -> Tuple[List[Dict], List[Dict], List[Dict]]:
+    """Frames ``render(0)`` .. ``render(frames - 1)`` into ``video/<mp4_name>``
+    and ``video/frames/*.jpg``.
 
-def write_video(out: Path, frames: int, fps: int, image_size: Tuple[int, int], seed: int,
-                 tick: Callable[[], None]) -> Dict[str, int]:
+    Returns:
+        The per-frame truth, the COCO images and the COCO annotations (with
+        ``track_id``).
+    """
     w, h = image_size
     vdir = out / 'video'
     (vdir / 'frames').mkdir(parents=True, exist_ok=True)
-    writer = cv2.VideoWriter(str(vdir / 'self5_video.mp4'), cv2.VideoWriter_fourcc(*'mp4v'),
+    writer = cv2.VideoWriter(str(vdir / mp4_name), cv2.VideoWriter_fourcc(*'mp4v'),
                              float(fps), (w, h))
     if not writer.isOpened():
         raise RuntimeError('cv2.VideoWriter cannot write mp4v; is opencv built with FFMPEG?')
-    scene = _video_scene(seed, image_size)
-    gt_frames, images, anns = [], [], []
+    gt_frames: List[Dict] = []
+    images: List[Dict] = []
+    anns: List[Dict] = []
     try:
         for t in range(frames):
-            img, instances = _render_frame(t, image_size, scene)
+            img, instances = render(t)
             writer.write(img)
             rel = f'video/frames/{t:06d}.jpg'
             write_jpg(out / rel, img)
@@ -135,7 +143,16 @@ def write_video(out: Path, frames: int, fps: int, image_size: Tuple[int, int], s
             tick()
     finally:
         writer.release()
-    write_json(vdir / 'self5_video_gt.json', dict(
+    return gt_frames, images, anns
+
+
+def write_video(out: Path, frames: int, fps: int, image_size: Tuple[int, int], seed: int,
+                tick: Callable[[], None]) -> Dict[str, int]:
+    w, h = image_size
+    scene = _video_scene(seed, image_size)
+    gt_frames, images, anns = write_frames(out, 'self5_video.mp4', frames, fps, image_size,
+                                           lambda t: _render_frame(t, image_size, scene), tick)
+    write_json(out / 'video' / 'self5_video_gt.json', dict(
         video='self5_video.mp4', fps=fps, width=w, height=h, num_frames=frames,
         keypoint_names=list(KEYPOINT_NAMES), flip_pairs=[list(p) for p in FLIP_PAIRS],
         skeleton=[list(p) for p in SKELETON], frames=gt_frames))
