@@ -7,6 +7,7 @@ from .boxes import BoxFileBoxes, FullFrameBoxes, KeypointTrackingBoxes, build_bo
 from .detector import OnnxDetectorBoxes
 from .inference import (TopdownPredictor, inference_topdown, init_model, stack_predictions,
                         test_pipeline_of)
+from .onestage import OneStageDetectorBoxes, OneStagePredictor
 from .pipeline import VideoOutputs, VideoRunSummary, run_video
 from .sources import FrameSource, open_source
 from .video import VideoPoseEstimator
@@ -14,6 +15,7 @@ from .writers import DlcCsvWriter, PoseJsonWriter, PoseVideoWriter, read_pose_js
 
 __all__ = ['init_model', 'inference_topdown', 'stack_predictions', 'test_pipeline_of',
            'TopdownPredictor', 'FullFrameBoxes', 'BoxFileBoxes', 'KeypointTrackingBoxes',
-           'OnnxDetectorBoxes', 'build_box_provider', 'VideoPoseEstimator', 'VideoOutputs',
+           'OnnxDetectorBoxes', 'OneStageDetectorBoxes', 'OneStagePredictor',
+           'build_box_provider', 'VideoPoseEstimator', 'VideoOutputs',
            'VideoRunSummary', 'run_video', 'FrameSource',
            'open_source', 'PoseVideoWriter', 'PoseJsonWriter', 'DlcCsvWriter', 'read_pose_jsonl']

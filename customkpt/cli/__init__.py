@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     'browse': ('browse', 'draw dataset samples (ground truth, flips, augmentation)'),
     'video': ('video', 'keypoints on a video, image folder or camera: tracked, smoothed'),
     'export': ('export', 'export a checkpoint to ONNX (+ sidecar, TorchScript)'),
+    'detect': ('detect', "a one-stage model's boxes on a COCO file's images -> detection file"),
     'publish': ('publish', 'strip a checkpoint for release and hash its name'),
     'convert-weights': ('convert_weights', 'PaddleDetection HRNet .pdparams -> .pth'),
     'make-demo': ('make_demo', 'write the synthetic self5 demo dataset'),

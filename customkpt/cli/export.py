@@ -17,8 +17,9 @@ EXAMPLES = (
 )
 NOTES = """\
 Writes <out>/<config name>.onnx and <out>/<config name>.json (the sidecar
-that customkpt.deploy.OnnxPredictor reads); --out defaults to the
-checkpoint's folder.
+that customkpt.deploy.OnnxPredictor reads; for a one-stage model
+customkpt.deploy.OnnxOneStagePredictor, docs/onestage.md); --out defaults to
+the checkpoint's folder.
 """
 
 
@@ -52,6 +53,8 @@ def main(argv: list[str] | None = None) -> dict:
     out_dir = Path(args.out) if args.out else Path(args.checkpoint).resolve().parent
     name = args.name or Path(args.config).stem
     model = init_model(args.config, args.checkpoint, device=args.device)
+    if hasattr(model, 'category_ids'):  # a one-stage model: docs/onestage.md
+        return _export_onestage(model, out_dir / f'{name}.onnx', args)
     result = export_onnx(model, out_dir / f'{name}.onnx', input_size=args.input_size,
                          opset=args.opset, dynamic_batch=not args.static_batch,
                          flip_test=args.flip_test, torchscript=args.torchscript)
@@ -65,4 +68,25 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"wrote {result['sidecar']}")
     if result['torchscript']:
         print(f"wrote {result['torchscript']}")
+    return result
+
+
+def _export_onestage(model, out_path: Path, args: argparse.Namespace) -> dict:
+    """Write a one-stage model's ONNX file and sidecar (no TorchScript)."""
+    from customkpt.deploy.onestage_export import export_onestage_onnx
+    if args.torchscript:
+        raise UserError('export: --torchscript is for top-down models; a one-stage model '
+                        'exports to ONNX only')
+    try:
+        result = export_onestage_onnx(model, out_path, input_size=args.input_size,
+                                      opset=args.opset, dynamic_batch=not args.static_batch,
+                                      flip_test=args.flip_test)
+    except ValueError as err:
+        raise UserError(str(err)) from err
+    info = result['info']
+    flip = 'in the graph' if info['flip_test_baked'] else 'not in the graph'
+    print(f"wrote {result['onnx']} (one-stage, input {info['input_size'][0]}x"
+          f"{info['input_size'][1]}, outputs {', '.join(info['output_names'])}, opset "
+          f"{info['opset']}, flip test {flip})")
+    print(f"wrote {result['sidecar']}")
     return result

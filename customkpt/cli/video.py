@@ -27,7 +27,9 @@ Box sources (--boxes): full (the whole frame, default), file:DETS.json (COCO
 detection results keyed by frame), track (each box from the last frame's
 confident keypoints, the whole frame when lost), detector:YOLO.onnx (an
 exported YOLO detector every frame) and track+detector:YOLO.onnx (keypoint
-tracking, the detector when lost).
+tracking, the detector when lost). The detector may also be customkpt's own
+one-stage model: an exported .onnx (recognised by its sidecar), or a
+checkpoint with --det-config (docs/onestage.md).
 
 Writes into --out-dir: <name>_pose.mp4 (skeletons drawn; not with
 --no-video), <name>_pose.jsonl (one line per frame as it runs),
@@ -73,6 +75,9 @@ def _add_box_args(p: argparse.ArgumentParser) -> None:
                             '(30 for the whole frame; 1 for a detector: every lost frame)')
     boxes.add_argument('--det-classes', type=int, nargs='*', default=[0],
                        help='detector classes kept (none given: all)')
+    boxes.add_argument('--det-config', default=None,
+                       help="config of a one-stage detector checkpoint given as "
+                            "detector:CKPT.pth (an exported one-stage .onnx needs none)")
 
 
 def _add_tracking_args(p: argparse.ArgumentParser) -> None:
@@ -161,6 +166,11 @@ def box_config(args: argparse.Namespace) -> dict[str, Any]:
     def detector(path: str) -> dict[str, Any]:
         cfg: dict[str, Any] = dict(type='OnnxDetectorBoxes', onnx_path=path,
                                    class_ids=args.det_classes or None)
+        from customkpt.deploy import is_onestage_export
+        if args.det_config or is_onestage_export(path):  # customkpt's own (docs/onestage.md)
+            model = (dict(config=args.det_config, checkpoint=path, device=args.device)
+                     if args.det_config else dict(onnx_path=path))
+            cfg = dict(type='OneStageDetectorBoxes', class_ids=args.det_classes or None, **model)
         if thr is not None:
             cfg['score_thr'] = thr
         return cfg

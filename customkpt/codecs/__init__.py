@@ -10,6 +10,8 @@ Contract (N instances, K keypoints, heatmaps H x W):
 ``dict(heatmaps=(K, H, W), keypoint_weights=(N, K))``; ``decode((K, H, W))``
 returns ``(keypoints (1, K, 2), scores (1, K))`` in input-crop pixels and
 ``batch_decode((B, K, H, W))`` returns ``(keypoints (B, K, 2), scores (B, K))``.
+:class:`CentreLabel` (one-stage models: objects as centre points) encodes
+whole-image boxes and keypoints to dense maps and decodes objects instead.
 :class:`SimCCLabel` encodes to ``keypoint_x_labels`` (N, K, Wx) and
 ``keypoint_y_labels`` (N, K, Wy) instead of heatmaps and decodes
 ``batch_decode(simcc_x (B, K, Wx), simcc_y (B, K, Wy))``.
@@ -18,10 +20,11 @@ Every codec has ``use_udp`` (the pixel convention it implies) and
 """
 from .base import HeatmapCodec
 from .build import CODECS, build_codec
+from .centre import CentreLabel
 from .gaussian import generate_gaussian_heatmaps
 from .msra import MSRAHeatmap
 from .simcc import SimCCLabel
 from .udp import UDPHeatmap
 
-__all__ = ['CODECS', 'HeatmapCodec', 'MSRAHeatmap', 'SimCCLabel', 'UDPHeatmap', 'build_codec',
-           'generate_gaussian_heatmaps']
+__all__ = ['CODECS', 'CentreLabel', 'HeatmapCodec', 'MSRAHeatmap', 'SimCCLabel', 'UDPHeatmap',
+           'build_codec', 'generate_gaussian_heatmaps']

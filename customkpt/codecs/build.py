@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from .centre import CentreLabel
 from .msra import MSRAHeatmap
 from .simcc import SimCCLabel
 from .udp import UDPHeatmap
@@ -14,6 +15,7 @@ CODECS: dict[str, type] = {
     'MSRAHeatmap': MSRAHeatmap,
     'UDPHeatmap': UDPHeatmap,
     'SimCCLabel': SimCCLabel,
+    'CentreLabel': CentreLabel,
 }
 
 

@@ -2,6 +2,7 @@
 merging several datasets onto one keypoint definition.
 
 Importing this package registers :class:`CocoKeypointDataset`,
+:class:`CocoImageDataset` (whole images, one-stage models),
 :class:`MpiiDataset`, :class:`MergedKeypointDataset`, and for semi-supervised
 training :class:`VideoClipDataset` and
 :class:`SemiSupervisedDataset`, in ``customkpt.registry.DATASETS`` (and
@@ -10,6 +11,7 @@ training :class:`VideoClipDataset` and
 """
 from .base import BaseKeypointDataset
 from .coco import CocoKeypointDataset
+from .coco_image import CocoImageDataset
 from .merged import MergedKeypointDataset
 from .mpii import MpiiDataset
 from .semi_supervised import SemiSupervisedDataset, semi_supervised_collate
@@ -18,7 +20,7 @@ from .validation import (DatasetValidationError, Problem, ValidationReport, vali
 from .video_clips import VideoClipDataset
 
 __all__ = [
-    'BaseKeypointDataset', 'CocoKeypointDataset', 'MpiiDataset',
+    'BaseKeypointDataset', 'CocoKeypointDataset', 'CocoImageDataset', 'MpiiDataset',
     'MergedKeypointDataset',
     'DatasetValidationError', 'Problem', 'ValidationReport', 'validate_coco',
     'validate_detections', 'validate_mpii', 'VideoClipDataset', 'SemiSupervisedDataset',

@@ -60,10 +60,12 @@ class CocoKeypointMetric(BaseMetric):
 
     Data samples (dicts, as mmengine passes them) need ``img_id`` and
     ``pred_instances`` with ``keypoints`` (N, K, 2) and ``keypoint_scores``
-    (N, K); ``bbox_scores`` (N,) and ``bboxes`` (N, 4 xyxy) are used when
-    present. Without ``ann_file`` they also need ``gt_instances`` with
-    ``keypoints`` (N, K, 2), ``keypoints_visible`` (N, K), ``bboxes``
-    (N, 4 xyxy) and ``areas`` (N,), and the annotation ``id``.
+    (N, K); ``bbox_scores`` (N,), ``bboxes`` (N, 4 xyxy) and
+    ``category_ids`` (N,) (each instance's category, else the sample's
+    ``category_id``) are used when present. Without ``ann_file`` they also
+    need ``gt_instances`` with ``keypoints`` (N, K, 2), ``keypoints_visible``
+    (N, K), ``bboxes`` (N, 4 xyxy) and ``areas`` (N,), and the annotation
+    ``id``.
 
     Args:
         ann_file: COCO-keypoint json of the evaluated split. When None the
@@ -160,6 +162,9 @@ class CocoKeypointMetric(BaseMetric):
                           keypoints=kpts, keypoint_scores=scores,
                           bbox_scores=bbox_scores(pred, gt, num),
                           areas=instance_areas(pred, gt, kpts))
+            if pred.get('category_ids') is not None:  # one per instance (one-stage models)
+                cats = to_numpy(pred['category_ids']).astype(np.int64)
+                result['category_ids'] = cats.reshape(num)
             if self.ann_file is None and not self.format_only:
                 result['gt'] = gt_of_sample(sample, gt, int(img_id))
             self.results.append(result)

@@ -25,9 +25,9 @@ def coco_predictions(results: list, sigmas: np.ndarray, category_of: Callable[[A
     id then score.
 
     Args:
-        results: the metric's per-sample results (``img_id``, ``category_id``,
-            ``keypoints`` (N, K, 2), ``keypoint_scores`` (N, K),
-            ``bbox_scores`` (N,), ``areas`` (N,)).
+        results: the metric's per-sample results (``img_id``, ``category_id``
+            or per instance ``category_ids`` (N,), ``keypoints`` (N, K, 2),
+            ``keypoint_scores`` (N, K), ``bbox_scores`` (N,), ``areas`` (N,)).
         sigmas: (K,) OKS sigmas, for OKS-NMS.
         category_of: a sample's ``category_id`` -> the category written.
         score_mode: see :func:`customkpt.evaluation.functional.rescore_instances`.
@@ -46,8 +46,8 @@ def coco_predictions(results: list, sigmas: np.ndarray, category_of: Callable[[A
         kscores = np.concatenate([r['keypoint_scores'] for r in group]).astype(np.float64)
         bscores = np.concatenate([r['bbox_scores'] for r in group]).astype(np.float64)
         areas = np.concatenate([r['areas'] for r in group]).astype(np.float64)
-        cats = [category_of(r['category_id']) for r in group
-                for _ in range(r['keypoints'].shape[0])]
+        cats = [category_of(c) for r in group
+                for c in r.get('category_ids', [r['category_id']] * r['keypoints'].shape[0])]
         scores = rescore_instances(kscores, bscores, score_mode,
                                    keypoint_score_thr)
         if nms_mode == 'oks_nms':

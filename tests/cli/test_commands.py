@@ -21,7 +21,7 @@ SCRIPTS = {'train': 'train', 'test': 'test', 'convert_dataset': 'convert',
            'convert_weights': 'convert-weights', 'make_demo_dataset': 'make-demo',
            'plot_curves': 'plot', 'main_job': 'main-job', 'estimate_sigmas': 'sigmas',
            'coco_to_dlc': 'to-dlc', 'find_outliers': 'outliers',
-           'merge_labels': 'merge-labels'}
+           'merge_labels': 'merge-labels', 'detect': 'detect'}
 
 
 def test_every_command_has_a_module_with_main():

@@ -61,7 +61,8 @@ def test_to_dict_fields_and_use_udp():
 
 def test_clear_errors():
     with pytest.raises(ValueError, match=r"unknown codec type 'Regression'; known: "
-                                         r"\['MSRAHeatmap', 'SimCCLabel', 'UDPHeatmap'\]"):
+                                         r"\['CentreLabel', 'MSRAHeatmap', 'SimCCLabel', "
+                                         r"'UDPHeatmap'\]"):
         build_codec(dict(type='Regression'))
     with pytest.raises(ValueError, match="'type'"):
         build_codec(dict(sigma=2.0))

@@ -7,6 +7,11 @@ Importing this package registers every transform in
     -> RandomBBoxTransform -> TopdownAffine -> PhotometricDistortion
     -> GenerateTarget -> PackPoseInputs
 
+Whole images for one-stage models (:mod:`.whole_image`)::
+
+    LoadImage -> RandomFlip -> RandomImageScaleShift -> ImageAffine
+    -> GenerateCentreTarget -> PackImageInputs
+
 The sample keys and shapes each one reads and writes are listed in
 docs/architecture.md and in each class docstring.
 """
@@ -20,6 +25,8 @@ from .photometric import PhotometricDistortion, RandomHSV
 from .target import GenerateTarget
 from .topdown import (GetBBoxCenterScale, RandomBBoxTransform, RandomHalfBody, TopdownAffine,
                       apply_affine, bbox_xyxy2cs, fix_aspect_ratio, get_warp_matrix)
+from .whole_image import (GenerateCentreTarget, ImageAffine, PackImageInputs,
+                          RandomImageScaleShift)
 
 __all__ = [
     'LoadImage', 'GetBBoxCenterScale', 'RandomFlip', 'RandomHalfBody', 'RandomBBoxTransform',
@@ -31,3 +38,4 @@ __all__ += [
     'OcclusionWeight', 'FixedOcclusion'
 ]
 __all__ += ['RandomHSV', 'Blur', 'MedianBlur']
+__all__ += ['RandomImageScaleShift', 'ImageAffine', 'GenerateCentreTarget', 'PackImageInputs']
