@@ -1,5 +1,6 @@
 """The COCO evaluation backend: ground truth as COCO dicts and COCOeval runs
-(``pycocotools`` or ``xtcocotools``) with a definition's own sigmas."""
+(faster-coco-eval, ``pycocotools`` or ``xtcocotools``; see
+:mod:`~customkpt.evaluation.coco_backends`) with a definition's own sigmas."""
 from __future__ import annotations
 
 import contextlib
@@ -12,33 +13,16 @@ import numpy as np
 from mmengine.fileio import get_local_path
 from mmengine.logging import print_log
 
+from .coco_backends import BACKENDS, coco_backend, make_keypoint_eval
+
 __all__ = ['COCO_KEYPOINT_STATS', 'BACKENDS', 'BOX_AREA_FACTOR', 'coco_backend', 'load_coco_gt',
            'gt_from_results', 'evaluate_keypoints']
 
 #: Summary names, in the order of COCOeval's ``stats`` for keypoints.
 COCO_KEYPOINT_STATS = ('AP', 'AP .5', 'AP .75', 'AP (M)', 'AP (L)', 'AR', 'AR .5', 'AR .75',
                        'AR (M)', 'AR (L)')
-BACKENDS = ('pycocotools', 'xtcocotools')
 #: xtcocotools' object-area estimate from a box when ``use_area=False``.
 BOX_AREA_FACTOR = 0.53
-
-
-def coco_backend(backend: str) -> tuple[type, type]:
-    """(COCO, COCOeval) classes of the chosen library."""
-    if backend == 'pycocotools':
-        from pycocotools.coco import COCO
-        from pycocotools.cocoeval import COCOeval
-    elif backend == 'xtcocotools':
-        try:
-            from xtcocotools.coco import COCO
-            from xtcocotools.cocoeval import COCOeval
-        except ImportError as exc:  # pragma: no cover - depends on the install
-            raise ImportError("backend='xtcocotools' needs the xtcocotools package "
-                              "(pip install customkpt[xtcoco]); or use "
-                              "backend='pycocotools'") from exc
-    else:
-        raise ValueError(f'backend must be one of {BACKENDS}, got {backend!r}')
-    return COCO, COCOeval
 
 
 def load_coco_gt(ann_file: str) -> dict:
@@ -115,7 +99,8 @@ def gt_from_results(results: list, category_id: int, num_kpts: int) -> dict:
 
 def _renumbered(gt: dict, num_kpts: int, use_area: bool, backend: str) -> dict:
     """A copy of ``gt`` with annotation ids 1..n (COCOeval treats id 0 as
-    unmatched) and, for pycocotools without ``use_area``, box-based areas."""
+    unmatched) and, without ``use_area``, box-based areas for the backends
+    that do not rescale boxes themselves (all but xtcocotools)."""
     gt = dict(gt)
     anns = []
     for new_id, ann in enumerate(gt['annotations'], start=1):
@@ -123,7 +108,7 @@ def _renumbered(gt: dict, num_kpts: int, use_area: bool, backend: str) -> dict:
         if len(ann['keypoints']) != 3 * num_kpts:
             raise ValueError(f'ground truth has {len(ann["keypoints"]) // 3} keypoints, '
                              f'predictions {num_kpts}')
-        if not use_area and backend == 'pycocotools':
+        if not use_area and backend != 'xtcocotools':
             ann['area'] = float(ann['bbox'][2] * ann['bbox'][3] * BOX_AREA_FACTOR)
         anns.append(ann)
     gt['annotations'] = anns
@@ -140,14 +125,15 @@ def evaluate_keypoints(gt: dict, preds: list[dict], sigmas: np.ndarray, backend:
             ``keypoints``, ``score``); those on images outside ``gt`` are
             left out with a warning.
         sigmas: (K,) OKS sigmas.
-        backend: ``'pycocotools'`` or ``'xtcocotools'``.
+        backend: one of :data:`BACKENDS` (``'auto'``: faster-coco-eval when
+            installed, else pycocotools).
         use_area: use the annotations' ``area`` as OKS scale (else
             ``BOX_AREA_FACTOR`` x the box area).
 
     Returns:
         :data:`COCO_KEYPOINT_STATS` name -> value.
     """
-    coco_cls, eval_cls = coco_backend(backend)
+    backend, coco_cls, eval_cls = coco_backend(backend)
     gt = _renumbered(gt, len(sigmas), use_area, backend)
     img_ids = {img['id'] for img in gt['images']}
     kept = [p for p in preds if p['image_id'] in img_ids]
@@ -169,12 +155,7 @@ def evaluate_keypoints(gt: dict, preds: list[dict], sigmas: np.ndarray, backend:
                                    categories=copy.deepcopy(gt['categories']),
                                    annotations=[])
             coco_dt.createIndex()
-        if backend == 'xtcocotools':
-            ev = eval_cls(coco_gt, coco_dt, 'keypoints', sigmas, use_area=use_area)
-        else:
-            ev = eval_cls(coco_gt, coco_dt, 'keypoints')
-            ev.params.kpt_oks_sigmas = sigmas
-        ev.params.useSegm = None
+        ev = make_keypoint_eval(backend, eval_cls, coco_gt, coco_dt, sigmas, use_area)
         ev.evaluate()
         ev.accumulate()
         ev.summarize()

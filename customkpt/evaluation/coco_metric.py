@@ -9,7 +9,7 @@ What happens, in order:
    (``score_mode``; by default box score x mean of the keypoint scores above
    ``keypoint_score_thr``), removes duplicates per image by OKS-NMS
    (``nms_mode``, ``nms_thr``), writes the COCO results json when asked, and
-   runs the COCO evaluation (``pycocotools`` or ``xtcocotools``) with the
+   runs the COCO evaluation (faster-coco-eval, pycocotools or xtcocotools) with the
    definition's per-keypoint sigmas (``dataset_meta['sigmas']``).
 
 Conventions:
@@ -87,8 +87,9 @@ class CocoKeypointMetric(BaseMetric):
         outfile_prefix: write results to ``outfile_prefix + '.keypoints.json'``.
         outfile: write results to exactly this path (wins over
             ``outfile_prefix``; ``tools/test.py --out`` sets it).
-        backend: ``'pycocotools'`` (sigmas through
-            ``params.kpt_oks_sigmas``) or ``'xtcocotools'``.
+        backend: ``'auto'`` (faster-coco-eval when installed, else
+            pycocotools), ``'faster'``, ``'pycocotools'`` or ``'xtcocotools'``
+            (:mod:`~customkpt.evaluation.coco_backends`).
         collect_device: ``'cpu'`` or ``'gpu'``, for gathering results
             across processes.
         prefix: metric name prefix; ``'coco'`` when None.
@@ -102,7 +103,7 @@ class CocoKeypointMetric(BaseMetric):
                  keypoint_score_thr: float = 0.2, nms_mode: str = 'oks_nms',
                  nms_thr: float = 0.9, format_only: bool = False,
                  outfile_prefix: Optional[str] = None, outfile: Optional[str] = None,
-                 backend: str = 'pycocotools', collect_device: str = 'cpu',
+                 backend: str = 'auto', collect_device: str = 'cpu',
                  prefix: Optional[str] = None, collect_dir: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix, collect_dir=collect_dir)
         if iou_type != 'keypoints':

@@ -1,0 +1,142 @@
+"""The COCOeval backends: faster-coco-eval gives pycocotools' numbers, 'auto'
+falls back when it is absent, unknown names fail clearly."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from customkpt.evaluation import coco_backends
+from customkpt.evaluation.coco_backends import BACKENDS, coco_backend, resolve_backend
+from customkpt.core.presets import COCO_SIGMAS
+from customkpt.evaluation.coco_eval import COCO_KEYPOINT_STATS, evaluate_keypoints, load_coco_gt
+
+NUM_KPTS = 7
+
+
+def _instance(rng: np.random.Generator, img_id: int) -> tuple[dict, np.ndarray]:
+    """One ground-truth annotation (small, medium or large; some points
+    unlabelled; a few crowd or without labelled points) and its points."""
+    side = rng.choice([24.0, 60.0, 160.0]) * rng.uniform(0.8, 1.2)
+    w, h = side * rng.uniform(0.7, 1.3, 2)
+    x, y = rng.uniform(0, 400, 2)
+    pts = np.stack([x + rng.uniform(0, w, NUM_KPTS), y + rng.uniform(0, h, NUM_KPTS)], 1)
+    vis = rng.choice([0, 1, 2], NUM_KPTS, p=[0.25, 0.25, 0.5])
+    kind = rng.uniform()
+    if kind < 0.08:
+        vis[:] = 0  # COCOeval ignores it
+    flat = np.concatenate([np.where(vis[:, None] > 0, pts, 0.0), vis[:, None]], 1)
+    ann = dict(image_id=img_id, category_id=int(rng.integers(1, 3)),
+               iscrowd=int(0.08 <= kind < 0.16), keypoints=flat.reshape(-1).tolist(),
+               num_keypoints=int((vis > 0).sum()), bbox=[x, y, w, h],
+               area=float(w * h * rng.uniform(0.5, 0.9)))
+    return ann, pts
+
+
+def _prediction(rng: np.random.Generator, ann: dict, pts: np.ndarray) -> dict:
+    """A noisy copy of an instance's points with a random score."""
+    noise = rng.normal(0, rng.uniform(0.005, 0.12) * np.sqrt(ann['area']), pts.shape)
+    flat = np.concatenate([pts + noise, rng.uniform(0.1, 1.0, (len(pts), 1))], 1)
+    return dict(image_id=ann['image_id'], category_id=ann['category_id'],
+                keypoints=flat.reshape(-1).tolist(), score=float(rng.uniform(0.05, 1.0)))
+
+
+def generated_set(seed: int = 0, num_images: int = 14) -> tuple[dict, list, np.ndarray]:
+    """Ground truth (two categories, crowd and unlabelled instances, all area
+    ranges), predictions (matches, misses, false positives, one image over
+    the 20-detection limit) and custom sigmas."""
+    rng = np.random.default_rng(seed)
+    images, anns, preds = [], [], []
+    for img_id in range(1, num_images + 1):
+        images.append(dict(id=img_id, width=640, height=480))
+        for _ in range(int(rng.integers(1, 5))):
+            ann, pts = _instance(rng, img_id)
+            anns.append(ann)
+            for _ in range(25 if img_id == 3 else int(rng.uniform() < 0.85)):
+                preds.append(_prediction(rng, ann, pts))
+        for _ in range(int(rng.integers(0, 3))):  # false positives
+            ann, pts = _instance(rng, img_id)
+            preds.append(_prediction(rng, ann, pts))
+    cats = [dict(id=c, name=f'c{c}', keypoints=[f'k{i}' for i in range(NUM_KPTS)])
+            for c in (1, 2)]
+    gt = dict(images=images, categories=cats, annotations=anns)
+    return gt, preds, rng.uniform(0.02, 0.12, NUM_KPTS)
+
+
+@pytest.mark.parametrize('use_area', [True, False])
+def test_faster_gives_the_numbers_of_pycocotools(use_area: bool) -> None:
+    pytest.importorskip('faster_coco_eval')
+    gt, preds, sigmas = generated_set()
+    assert any(a['iscrowd'] for a in gt['annotations'])
+    assert any(a['num_keypoints'] == 0 for a in gt['annotations'])
+    got = evaluate_keypoints(gt, preds, sigmas, 'faster', use_area)
+    references = ['pycocotools'] + (['xtcocotools'] if use_area else [])
+    for backend in references:
+        reference = evaluate_keypoints(gt, preds, sigmas, backend, use_area)
+        for name in COCO_KEYPOINT_STATS:
+            assert got[name] == pytest.approx(reference[name], abs=1e-6), (backend, name)
+    assert 0.1 < got['AP'] < 0.9
+    assert got['AP (M)'] > 0 and got['AP (L)'] > 0  # both area ranges are populated
+    # the sigmas reach the C++ evaluation
+    wider = evaluate_keypoints(gt, preds, sigmas * 2, 'faster', use_area)
+    assert wider['AP'] > got['AP'] + 0.02
+
+
+def test_faster_on_the_real_coco_sample(coco_sample_file: Path) -> None:
+    pytest.importorskip('faster_coco_eval')
+    gt = load_coco_gt(str(coco_sample_file))
+    rng = np.random.default_rng(3)
+    preds = []
+    for ann in gt['annotations']:
+        kp = np.asarray(ann['keypoints'], np.float64).reshape(-1, 3)
+        preds.append(_prediction(rng, dict(ann, area=max(ann['area'], 1.0)), kp[:, :2]))
+    got = evaluate_keypoints(gt, preds, np.asarray(COCO_SIGMAS), 'faster', True)
+    reference = evaluate_keypoints(gt, preds, np.asarray(COCO_SIGMAS), 'pycocotools', True)
+    assert got == pytest.approx(reference, abs=1e-6)
+    assert 0.05 < got['AP'] < 0.95
+
+
+def test_faster_without_predictions_and_auto() -> None:
+    pytest.importorskip('faster_coco_eval')
+    gt, preds, sigmas = generated_set(seed=1, num_images=4)
+    empty = evaluate_keypoints(gt, [], sigmas, 'faster', True)
+    assert empty == evaluate_keypoints(gt, [], sigmas, 'pycocotools', True)
+    assert resolve_backend('auto') == 'faster'
+    assert evaluate_keypoints(gt, preds, sigmas, 'auto', True) == evaluate_keypoints(
+        gt, preds, sigmas, 'faster', True)
+
+
+def test_auto_falls_back_to_pycocotools_without_faster_coco_eval(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, 'faster_coco_eval', None)  # import fails
+    assert resolve_backend('auto') == 'pycocotools'
+    gt, preds, sigmas = generated_set(seed=2, num_images=4)
+    assert evaluate_keypoints(gt, preds, sigmas, 'auto', True) == evaluate_keypoints(
+        gt, preds, sigmas, 'pycocotools', True)
+    with pytest.raises(ImportError, match=r"'faster' needs faster-coco-eval .*fast_eval"):
+        coco_backend('faster')
+
+
+def test_unknown_backend_is_a_clear_error() -> None:
+    from customkpt.evaluation import CocoKeypointMetric
+    with pytest.raises(ValueError, match=r"must be one of \('auto', 'faster', "
+                                         r"'pycocotools', 'xtcocotools'\), got 'cocoapi'"):
+        coco_backend('cocoapi')
+    with pytest.raises(ValueError, match="got 'fast'"):
+        CocoKeypointMetric(backend='fast')
+    assert set(BACKENDS) == {'auto', 'faster', 'pycocotools', 'xtcocotools'}
+    assert CocoKeypointMetric().backend == 'auto'  # the default
+
+
+def test_the_backend_is_logged_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    messages: list[str] = []
+    monkeypatch.setattr(coco_backends, '_LOGGED', set())
+    monkeypatch.setattr(coco_backends, 'print_log', lambda msg, **kw: messages.append(msg))
+    for _ in range(3):
+        name = resolve_backend('auto')
+    resolve_backend('pycocotools')
+    assert messages == [f"COCO keypoint evaluation: backend {name!r} (asked for 'auto')",
+                        "COCO keypoint evaluation: backend 'pycocotools' (asked for "
+                        "'pycocotools')"]
