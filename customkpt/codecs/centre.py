@@ -289,7 +289,8 @@ class CentreLabel:
             offsets = maps['keypoint_offsets'][:, y, x].T.reshape(-1, self.num_keypoints, 2)
             out['keypoints'] = ((offsets + cell[:, None]) * self.stride).astype(np.float32)
             out['keypoint_scores'] = maps['keypoint_scores'][:, y, x].T.astype(np.float32)
-        return {name: value[self._kept(out, sigmas)] for name, value in out.items()}
+        kept = self._kept(out, sigmas)
+        return {name: value[kept] for name, value in out.items()}
 
     def _kept(self, out: Mapping[str, np.ndarray], sigmas: Sequence[float] | None
               ) -> np.ndarray:

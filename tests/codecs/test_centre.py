@@ -169,3 +169,19 @@ def test_neighbour_cells_regress_the_same_object_and_centres_win():
     seen = vis[0] > 0.5
     assert np.abs(decoded['keypoints'][0] - kpts[0])[seen].max() < 1e-3
 
+
+
+def test_decoding_runs_the_nms_once_per_image(monkeypatch):
+    import customkpt.codecs.centre as centre
+    calls = []
+    real_nms = centre.nms
+    monkeypatch.setattr(centre, 'nms', lambda *a, **k: calls.append(1) or real_nms(*a, **k))
+    codec = CentreLabel((32, 32), stride=4, num_classes=1, num_keypoints=1, nms='box')
+    heat = np.zeros((2, 1, 8, 8), np.float32)
+    heat[:, 0, 2, 2], heat[:, 0, 5, 5] = 0.9, 0.8
+    zeros = np.zeros((2, 2, 8, 8), np.float32)
+    out = codec.batch_decode(centre_heatmap=heat, box_size=np.full((2, 2, 8, 8), 2.0, np.float32),
+                             centre_offset=zeros, keypoint_offsets=zeros,
+                             keypoint_scores=np.ones((2, 1, 8, 8), np.float32))
+    assert [len(o['scores']) for o in out] == [2, 2]
+    assert len(calls) == 2
