@@ -8,7 +8,7 @@
 #   python tools/train.py configs/openfield_mouse_cpu.py
 #   python tools/demo_video.py ../shared/data/openfield-mouse/videos/m3v1mp4.mp4 \
 #       --config configs/openfield_mouse_cpu.py \
-#       --checkpoint work_dirs/openfield_mouse_cpu/best_PCK_epoch_*.pth \
+#       --checkpoint work_dirs/openfield_mouse_cpu/best_AUC_epoch_*.pth \
 #       --boxes track --out-dir work_dirs/mouse_track --no-video
 # and train on the tracked boxes:
 #   python tools/train.py configs/openfield_mouse_semi.py \

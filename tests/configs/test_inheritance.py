@@ -39,7 +39,7 @@ SELF5_CPU = dict(size=(96, 128), heatmap=(24, 32), arch='tiny', width=16, lr=2e-
                  decay=('CosineAnnealingLR', 'eta_min', 2e-3 * 0.01), batch=32)
 MOUSE = dict(joints=4, unbiased=True, lr=1e-3, epochs=30, val_interval=5, warmup=(30, 0.01),
              decay=('CosineAnnealingLR', 'eta_min', 1e-3 * 0.01), batch=8, train=MOUSE_TRAIN,
-             metrics=['PCKAccuracy', 'CocoKeypointMetric'], best='PCK')
+             metrics=['PCKAccuracy', 'CocoKeypointMetric'], best='AUC')
 EXPECTED = {
     'hrnet_self5.py': _expect(),
     'hrnet_self5_cpu.py': _expect(**SELF5_CPU),

@@ -4,7 +4,7 @@
 #       data/openfield_mouse --val-every 7
 # The converted json lists image paths relative to the DeepLabCut project,
 # so the images are read from there (img_prefix). PCK is the main metric
-# (a config sets `save_best='PCK'`).
+# (the mouse configs keep the best checkpoint by `AUC`).
 _base_ = ['coco_keypoint.py']
 
 data_root = ''
