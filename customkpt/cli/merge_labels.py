@@ -14,9 +14,9 @@ import argparse
 from pathlib import Path
 
 from customkpt.converters import CONVERTERS, ConversionError, write_json
+from customkpt.converters.category import single_keypoint_category
 from customkpt.converters.common import read_json
-from customkpt.converters.merge import (DUPLICATE_POLICIES, keypoint_category, merge_labels,
-                                        rebase_file_names)
+from customkpt.converters.merge import DUPLICATE_POLICIES, merge_labels, rebase_file_names
 
 from .common import make_parser
 
@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     train = read_json(train_path, 'training file')
     if not isinstance(train, dict):
         raise ConversionError(f'{train_path}: expected a COCO object')
-    names = [str(n) for n in keypoint_category(train, str(train_path))['keypoints']]
+    names = [str(n) for n in single_keypoint_category(train, str(train_path))['keypoints']]
     new_path = Path(args.new_labels)
     if new_path.is_file() and out.resolve() == new_path.resolve():
         raise ConversionError(f'--out {out} is the new labels file: write to a new file')

@@ -1,12 +1,12 @@
 """The COCO ``categories`` entry of a converted dataset."""
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from ..meta import KeypointMeta, KeypointMetaError, derive_flip_pairs
 from .common import ConversionError
 
-__all__ = ['make_category', 'skeleton_from_names']
+__all__ = ['make_category', 'skeleton_from_names', 'keypoint_categories', 'single_keypoint_category']
 
 
 def make_category(name: str, keypoint_names: Sequence[str],
@@ -61,3 +61,28 @@ def skeleton_from_names(links: Iterable[Sequence[str]], names: Sequence[str]
         else:
             unknown.append([a, b])
     return out, unknown
+
+
+def keypoint_categories(coco: Mapping[str, Any]) -> list[dict]:
+    """The entries of a COCO dict's ``categories`` that list ``keypoints``."""
+    return [c for c in coco.get('categories') or []
+            if isinstance(c, Mapping) and c.get('keypoints')]
+
+
+def single_keypoint_category(coco: Mapping[str, Any], source: str, why: str = '') -> dict:
+    """The one category of ``coco`` that lists keypoints.
+
+    Args:
+        coco: a COCO-keypoint dict.
+        source: what to name in the error (the file).
+        why: appended to the error, e.g. what needs a single definition.
+
+    Raises:
+        ConversionError: none or several categories list keypoints.
+    """
+    cats = keypoint_categories(coco)
+    if len(cats) != 1:
+        raise ConversionError(f'{source}: field "categories": expected one keypoint category, '
+                              f'found {len(cats)} keypoint categories '
+                              f'{[c.get("name") for c in cats]}{why}')
+    return cats[0]

@@ -31,6 +31,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .category import single_keypoint_category
 from .common import ConversionError
 
 __all__ = ['DlcExport', 'coco_to_dlc', 'dlc_header', 'write_dlc_predictions', 'write_dlc_table']
@@ -150,16 +151,6 @@ class DlcExport:
     skipped: dict[str, int]
 
 
-def _keypoint_category(coco: dict, source: str) -> dict:
-    cats = [c for c in coco.get('categories') or [] if isinstance(c, dict) and c.get('keypoints')]
-    if len(cats) != 1:
-        found = [c.get('name') for c in cats]
-        raise ConversionError(f'{source}: field "categories": a DeepLabCut table holds one '
-                              f'keypoint definition, found {len(cats)} keypoint categories '
-                              f'{found}')
-    return cats[0]
-
-
 def _image_rows(coco: dict, source: str) -> tuple[list[str], dict[Any, int]]:
     """The images' file names and the row of each image id."""
     names: list[str] = []
@@ -243,7 +234,8 @@ def coco_to_dlc(coco: dict, out_dir: str | Path, scorer: str = 'customkpt',
     scorer = str(scorer)
     if not scorer or any(c in scorer for c in '/\\'):
         raise ConversionError(f'scorer {scorer!r}: needs a name without path separators')
-    cat = _keypoint_category(coco, source)
+    cat = single_keypoint_category(coco, source,
+                                   ' (a DeepLabCut table holds one keypoint definition)')
     names = [str(n) for n in cat['keypoints']]
     index, row_of = _image_rows(coco, source)
     skipped: dict[str, int] = {}

@@ -29,6 +29,7 @@ import numpy as np
 from ..core.boxes import DERIVED_BOX_PADDING, box_iou, boxes_from_points, clip_boxes, oks, \
     xywh_to_xyxy
 from ..meta import KeypointMeta, KeypointMetaError
+from .category import keypoint_categories
 from .common import ConversionError, read_json
 
 __all__ = ['SCALES', 'MATCHES', 'LabelFile', 'RepeatedLabels', 'keypoint_category',
@@ -110,7 +111,7 @@ def keypoint_category(data: Mapping[str, Any], path: Path,
             raise ConversionError(f'{path}: no category with id {category_id}; categories: '
                                   f'{[(c.get("id"), c.get("name")) for c in cats]}')
     else:
-        chosen = [c for c in cats if c.get('keypoints')]
+        chosen = keypoint_categories(data)
         if not chosen:
             raise ConversionError(f'{path}: no category lists "keypoints"')
         if len(chosen) > 1:

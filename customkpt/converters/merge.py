@@ -33,9 +33,10 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from .category import single_keypoint_category
 from .common import ConversionError, to_posix_relpath
 
-__all__ = ['DUPLICATE_POLICIES', 'MergeResult', 'keypoint_category', 'merge_labels',
+__all__ = ['DUPLICATE_POLICIES', 'MergeResult', 'merge_labels',
            'rebase_file_names']
 
 #: What to do with a new image whose file_name the training file has.
@@ -69,15 +70,6 @@ class MergeResult:
             line += (f'; {len(self.replaced_images)} images replaced, '
                      f'{self.removed_annotations} of their old annotations removed')
         return line + ')'
-
-
-def keypoint_category(coco: dict, source: str) -> dict:
-    """The one category of ``coco`` that lists keypoints."""
-    cats = [c for c in coco.get('categories') or [] if isinstance(c, dict) and c.get('keypoints')]
-    if len(cats) != 1:
-        raise ConversionError(f'{source}: field "categories": expected one keypoint category, '
-                              f'found {len(cats)} {[c.get("name") for c in cats]}')
-    return cats[0]
 
 
 def _check_same_keypoints(old: dict, new: dict, train_src: str, new_src: str) -> None:
@@ -158,8 +150,8 @@ def merge_labels(train: dict, new: dict, on_duplicate: str = 'refuse',
     if on_duplicate not in DUPLICATE_POLICIES:
         raise ConversionError(f'on_duplicate must be one of {DUPLICATE_POLICIES}, '
                               f'got {on_duplicate!r}')
-    cat = keypoint_category(train, train_source)
-    new_cat = keypoint_category(new, new_source)
+    cat = single_keypoint_category(train, train_source)
+    new_cat = single_keypoint_category(new, new_source)
     _check_same_keypoints(cat, new_cat, train_source, new_source)
     t_imgs, t_anns = _records(train, 'images', train_source), _records(train, 'annotations',
                                                                        train_source)

@@ -9,6 +9,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from customkpt.converters.category import keypoint_categories
 from customkpt.core.boxes import boxes_from_points
 from customkpt.errors import UserError
 from customkpt.meta import KeypointMeta, derive_flip_pairs
@@ -41,8 +42,7 @@ def keypoint_category(coco: Mapping[str, Any], source: str) -> dict:
     Raises:
         UserError: none or several do.
     """
-    cats = [c for c in coco.get('categories') or [] if isinstance(c, Mapping)
-            and c.get('keypoints')]
+    cats = keypoint_categories(coco)
     if len(cats) != 1:
         listed = [(c.get('id'), c.get('name')) for c in cats]
         raise UserError(f'{source}: "categories" must hold exactly one category with a '
