@@ -21,20 +21,27 @@ def test_every_registry_is_a_customkpt_child_of_mmengine():
     assert reg.KEYPOINT_CODECS.scope == 'customkpt'
 
 
+def _one_image_dataset(folder, size: int, scale: int) -> None:
+    """``folder/ann.json`` (one image of ``size`` px, one instance with 2 of 3
+    points labelled, coordinates times ``scale``) and the black ``a.png``."""
+    import cv2
+    import numpy as np
+    ann = {
+        'images': [{'id': 1, 'file_name': 'a.png', 'width': size, 'height': size}],
+        'annotations': [{'id': 1, 'image_id': 1, 'category_id': 1,
+                         'bbox': [scale, scale, 5 * scale, 5 * scale],
+                         'area': 25 * scale ** 2, 'iscrowd': 0, 'num_keypoints': 2,
+                         'keypoints': [2 * scale, 2 * scale, 2, 4 * scale, 4 * scale, 2, 0, 0, 0]}],
+        'categories': [{'id': 1, 'name': 'thing', 'keypoints': ['a', 'b', 'c']}],
+    }
+    (folder / 'ann.json').write_text(json.dumps(ann))
+    cv2.imwrite(str(folder / 'a.png'), np.zeros((size, size, 3), np.uint8))
+
+
 def test_other_mmengine_project_builds_customkpt_dataset(tmp_path):
     """A config with default scope 'mmengine' reaches customkpt through
     custom_imports, in a fresh interpreter that never imported customkpt."""
-    ann = {
-        'images': [{'id': 1, 'file_name': 'a.png', 'width': 8, 'height': 8}],
-        'annotations': [{'id': 1, 'image_id': 1, 'category_id': 1, 'bbox': [1, 1, 5, 5],
-                         'area': 25, 'iscrowd': 0, 'num_keypoints': 2,
-                         'keypoints': [2, 2, 2, 4, 4, 2, 0, 0, 0]}],
-        'categories': [{'id': 1, 'name': 'thing', 'keypoints': ['a', 'b', 'c']}],
-    }
-    (tmp_path / 'ann.json').write_text(json.dumps(ann))
-    import cv2
-    import numpy as np
-    cv2.imwrite(str(tmp_path / 'a.png'), np.zeros((8, 8, 3), np.uint8))
+    _one_image_dataset(tmp_path, size=8, scale=1)
     cfg = tmp_path / 'other_project.py'
     cfg.write_text(textwrap.dedent(f"""
         default_scope = 'mmengine'
@@ -99,17 +106,7 @@ def test_nested_bare_types_inside_a_prefixed_customkpt_type(tmp_path):
     """Only the outer type carries the ``customkpt.`` prefix: the dataset's
     pipeline and the estimator's parts are built in customkpt's scope, while
     the calling project's default scope stays 'mmengine'."""
-    ann = {
-        'images': [{'id': 1, 'file_name': 'a.png', 'width': 32, 'height': 32}],
-        'annotations': [{'id': 1, 'image_id': 1, 'category_id': 1, 'bbox': [4, 4, 20, 20],
-                         'area': 400, 'iscrowd': 0, 'num_keypoints': 2,
-                         'keypoints': [8, 8, 2, 16, 16, 2, 0, 0, 0]}],
-        'categories': [{'id': 1, 'name': 'thing', 'keypoints': ['a', 'b', 'c']}],
-    }
-    (tmp_path / 'ann.json').write_text(json.dumps(ann))
-    import cv2
-    import numpy as np
-    cv2.imwrite(str(tmp_path / 'a.png'), np.zeros((32, 32, 3), np.uint8))
+    _one_image_dataset(tmp_path, size=32, scale=4)
     cfg = tmp_path / 'other_project.py'
     cfg.write_text(textwrap.dedent(f"""
         default_scope = 'mmengine'
