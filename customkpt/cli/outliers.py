@@ -16,7 +16,7 @@ from customkpt.errors import UserError
 
 from .common import make_parser
 from .outlier_files import FORMATS, export_picked, write_report
-from .video import _add_box_args, box_config
+from .video import add_box_args, box_config
 
 EXAMPLES = (
     'customkpt outliers clip.mp4 --config CFG.py --checkpoint CKPT.pth --num-frames 20 '
@@ -100,7 +100,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument('--fps', type=float, default=None, help='frame rate of an image folder')
     p.add_argument('--no-progress', action='store_true', help='no progress bars')
     _add_scoring_args(p)
-    _add_box_args(p)
+    add_box_args(p)
     args = p.parse_args(argv)
     if args.num_frames < 1:
         p.error('--num-frames must be >= 1')

@@ -51,7 +51,9 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
                        help='most boxes per forward pass (all of a frame by default)')
 
 
-def _add_box_args(p: argparse.ArgumentParser) -> None:
+def add_box_args(p: argparse.ArgumentParser) -> None:
+    """The box-source options (--boxes, --track-*, --det-*), shared by `video` and
+    `outliers`; :func:`box_config` turns them into a box-provider config."""
     boxes = p.add_argument_group('boxes')
     boxes.add_argument('--boxes', default='full',
                        help='full | file:DETS.json | track | detector:YOLO.onnx | '
@@ -126,7 +128,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     EXAMPLES, NOTES, show_defaults=True)
     p.add_argument('input', nargs='?', help='video file, folder of images, or camera index (0)')
     _add_model_args(p)
-    _add_box_args(p)
+    add_box_args(p)
     _add_tracking_args(p)
     _add_output_args(p)
     args = p.parse_args(argv)
