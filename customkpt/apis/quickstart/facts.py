@@ -12,7 +12,7 @@ import numpy as np
 from customkpt.converters.category import keypoint_categories
 from customkpt.core.boxes import boxes_from_points
 from customkpt.errors import UserError
-from customkpt.meta import KeypointMeta, derive_flip_pairs
+from customkpt.meta import KeypointMeta
 
 __all__ = ['TrainFacts', 'read_train_facts', 'keypoint_category', 'derive_definition']
 
@@ -55,9 +55,9 @@ def derive_definition(category: Mapping[str, Any], source: str
     """The keypoint knobs of a config from a COCO category, and the meta they make.
 
     Names, skeleton and OKS sigmas come from the category as
-    :meth:`KeypointMeta.from_coco_category` reads it; flip pairs from its
-    ``flip_pairs``, else (no such key) from left/right words in the names;
-    an empty ``flip_pairs`` list means none. Without sigmas
+    :meth:`KeypointMeta.from_coco_category` reads them, flip pairs too: its
+    ``flip_pairs``, else (no such key) the pairs left/right words in the
+    names suggest; an empty ``flip_pairs`` list means none. Without sigmas
     the defaults by part name are used, with the warning
     :meth:`KeypointMeta.warn_if_sigmas_defaulted` gives.
 
@@ -67,10 +67,6 @@ def derive_definition(category: Mapping[str, Any], source: str
     """
     meta = KeypointMeta.from_coco_category(category, source=source)
     sigmas = None if meta.sigmas_defaulted else [round(float(s), 6) for s in meta.sigmas]
-    if 'flip_pairs' not in category and not meta.flip_pairs:
-        meta = KeypointMeta(keypoint_names=meta.keypoint_names, skeleton=meta.skeleton,
-                            flip_pairs=derive_flip_pairs(meta.keypoint_names), sigmas=sigmas,
-                            dataset_name=meta.dataset_name, source=source)
     meta.warn_if_sigmas_defaulted()
     definition = dict(dataset_name=meta.dataset_name, keypoint_names=list(meta.keypoint_names),
                       skeleton=[list(p) for p in meta.skeleton],
