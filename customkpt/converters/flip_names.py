@@ -12,27 +12,11 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from ..meta import KeypointMetaError, derive_flip_pairs
+from ..meta import KeypointMetaError, derive_flip_pairs, side_partners
 
 __all__ = ['flip_pairs_from_names']
 
-# Every spelling of a side word derive_flip_pairs may recognise, and its swap.
-_SWAPS = tuple((a, b) for x, y in (('left', 'right'), ('Left', 'Right'), ('LEFT', 'RIGHT'),
-                                   ('l', 'r'), ('L', 'R')) for a, b in ((x, y), (y, x)))
 _DIGITS = re.compile(r'\d+')
-
-
-def _side_swapped(name: str) -> list[str]:
-    """``name`` with one side word swapped, for each side word that
-    :func:`derive_flip_pairs` recognises in it (it is the judge)."""
-    out = []
-    for i in range(len(name)):
-        for a, b in _SWAPS:
-            if name.startswith(a, i):
-                other = name[:i] + b + name[i + len(a):]
-                if derive_flip_pairs([name, other]):
-                    out.append(other)
-    return out
 
 
 def _suggested_pairs(names: Sequence[str], unpaired: Sequence[int]) -> list[tuple[int, int]]:
@@ -42,7 +26,7 @@ def _suggested_pairs(names: Sequence[str], unpaired: Sequence[int]) -> list[tupl
     key = {i: _DIGITS.sub('', names[i]) for i in unpaired}
     match: dict[int, set[int]] = {}
     for i in unpaired:
-        wanted = {_DIGITS.sub('', s) for s in _side_swapped(names[i])}
+        wanted = {_DIGITS.sub('', s) for s in side_partners(names[i])}
         match[i] = {j for j in unpaired_set - {i} if key[j] in wanted}
     return sorted((i, j) for i, js in match.items() for j in js
                   if i < j and len(js) == 1 and match.get(j) == {i})
@@ -65,7 +49,7 @@ def flip_pairs_from_names(names: Sequence[str]) -> tuple[list[list[int]], list[s
         return [], [f'no flip pairs derived: {exc}; set flip_pairs (0-based) in the '
                     "config's metainfo"]
     paired = {i for pair in pairs for i in pair}
-    unpaired = [i for i, n in enumerate(names) if i not in paired and _side_swapped(n)]
+    unpaired = [i for i, n in enumerate(names) if i not in paired and side_partners(n)]
     if not unpaired:
         return pairs, []
     note = (f'{len(unpaired)} names mark a side but no other name differs from them only by '

@@ -18,11 +18,11 @@ Sources, applied in this order so that later ones win:
 from .errors import KeypointMetaError
 from .keypoint_meta import KeypointMeta
 from .naming import (COCO_SIGMAS_BY_PART, DEFAULT_SIGMA, PART_ALIASES, default_sigmas,
-                     derive_flip_pairs, palette, unpaired_sided_names)
+                     derive_flip_pairs, palette, side_partners, unpaired_sided_names)
 from .sources import CONFIG_KEYS
 
 __all__ = [
     'KeypointMeta', 'KeypointMetaError', 'derive_flip_pairs', 'default_sigmas', 'palette',
     'DEFAULT_SIGMA', 'COCO_SIGMAS_BY_PART', 'PART_ALIASES', 'CONFIG_KEYS',
-    'unpaired_sided_names',
+    'side_partners', 'unpaired_sided_names',
 ]

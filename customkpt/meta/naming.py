@@ -11,8 +11,8 @@ import numpy as np
 from .errors import KeypointMetaError
 
 __all__ = ['COCO_SIGMAS_BY_PART', 'PART_ALIASES', 'DEFAULT_SIGMA', 'UPPER_PARTS', 'LOWER_PARTS',
-           'palette', 'derive_flip_pairs', 'unpaired_sided_names', 'default_sigmas',
-           'body_part_ids']
+           'palette', 'derive_flip_pairs', 'side_partners', 'unpaired_sided_names',
+           'default_sigmas', 'body_part_ids']
 
 # COCO's per-keypoint OKS sigmas, by part name. Used as the default for
 # definitions that give none: a point whose name contains one of these parts
@@ -65,7 +65,7 @@ def _swap_case_like(word: str, template: str) -> str:
     return word
 
 
-def _side_partners(name: str) -> list[str]:
+def side_partners(name: str) -> list[str]:
     """Every name obtained by swapping one left/right word of ``name``."""
     out = []
     for regex in (_SIDE_TOKEN, _GLUED):
@@ -93,7 +93,7 @@ def derive_flip_pairs(names: Sequence[str]) -> list[list[int]]:
     index = {n: i for i, n in enumerate(names)}
     partner: dict[int, int] = {}
     for i, name in enumerate(names):
-        for candidate in _side_partners(name):
+        for candidate in side_partners(name):
             j = index.get(candidate)
             if j is None or j == i:
                 continue
@@ -110,7 +110,7 @@ def unpaired_sided_names(names: Sequence[str], flip_pairs: Sequence[Sequence[int
     reads them) but are in no flip pair, e.g. ``paw1LH`` whose partner is
     spelt ``paw4RH``: a horizontal flip keeps their labels."""
     paired = {int(i) for pair in flip_pairs for i in pair}
-    return [n for i, n in enumerate(names) if i not in paired and _side_partners(n)]
+    return [n for i, n in enumerate(names) if i not in paired and side_partners(n)]
 
 
 def default_sigmas(names: Sequence[str]) -> np.ndarray:
