@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 import re
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,7 @@ import numpy as np
 from ..core.boxes import DERIVED_BOX_PADDING
 
 __all__ = ['ConversionError', 'DEFAULT_BBOX_PAD', 'DEFAULT_MIN_MARGIN', 'read_json',
-           'read_record_list', 'write_json', 'keypoint_triples', 'natural_key',
+           'read_record_list', 'write_json', 'file_name_key', 'keypoint_triples', 'natural_key',
            'to_posix_relpath']
 
 #: Default padding of boxes derived from points: fraction of the point
@@ -120,6 +121,12 @@ def natural_key(text: str) -> tuple:
     """Sort key that orders digit runs by value (``img2`` before ``img10``)."""
     return tuple(int(tok) if tok.isdigit() else tok.lower()
                  for tok in re.split(r'(\d+)', str(text)))
+
+
+def file_name_key(name: Any) -> str:
+    """A COCO ``file_name`` for comparing: forward slashes, ``.`` and ``..``
+    and doubled separators resolved (``images\\a.png`` == ``./images/a.png``)."""
+    return posixpath.normpath(str(name).replace('\\', '/'))
 
 
 def to_posix_relpath(path: str | Path, root: str | Path) -> str:

@@ -18,7 +18,6 @@ the box ``w * h`` (``scale='box'``).
 """
 from __future__ import annotations
 
-import posixpath
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +29,7 @@ from ..core.boxes import DERIVED_BOX_PADDING, box_iou, boxes_from_points, clip_b
     xywh_to_xyxy
 from ..meta import KeypointMeta, KeypointMetaError
 from .category import keypoint_categories
-from .common import ConversionError, read_json
+from .common import ConversionError, file_name_key, read_json
 
 __all__ = ['SCALES', 'MATCHES', 'LabelFile', 'RepeatedLabels', 'keypoint_category',
            'read_label_file', 'greedy_pairs', 'match_label_files']
@@ -142,8 +141,7 @@ def _image_names(data: Mapping[str, Any], path: Path) -> dict[Any, tuple[str, An
     for img in data.get('images') or []:
         if not isinstance(img, dict) or not isinstance(img.get('file_name'), str):
             raise ConversionError(f'{path}: image {img!r:.80} has no "file_name"')
-        name = img['file_name']
-        name = posixpath.normpath(name.replace('\\', '/'))
+        name = file_name_key(img['file_name'])
         if name in seen:
             raise ConversionError(f'{path}: file_name {name!r} appears in two images')
         seen.add(name)

@@ -28,13 +28,12 @@ where needed). Writing the result to a *new* file is the caller's job
 from __future__ import annotations
 
 import copy
-import os
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from .category import single_keypoint_category
-from .common import ConversionError, to_posix_relpath
+from .common import ConversionError, file_name_key, to_posix_relpath
 
 __all__ = ['DUPLICATE_POLICIES', 'MergeResult', 'merge_labels',
            'rebase_file_names']
@@ -97,19 +96,14 @@ def _records(coco: dict, key: str, source: str) -> list[dict]:
     return items
 
 
-def _file_key(name: Any) -> str:
-    return PurePosixPath(os.path.normpath(str(name).replace('\\', '/')).replace('\\', '/')
-                         ).as_posix()
-
-
 def _duplicates(train_imgs: list[dict], new_imgs: list[dict], on_duplicate: str,
                 new_src: str, train_src: str) -> set[int]:
     """Ids of training images that new images replace (error under 'refuse')."""
-    by_name = {_file_key(img.get('file_name')): img['id'] for img in train_imgs}
+    by_name = {file_name_key(img.get('file_name')): img['id'] for img in train_imgs}
     seen: dict[str, int] = {}
     replaced: set[int] = set()
     for i, img in enumerate(new_imgs):
-        key = _file_key(img.get('file_name'))
+        key = file_name_key(img.get('file_name'))
         if not img.get('file_name'):
             raise ConversionError(f'{new_src}: images[{i}] (id {img["id"]}): no "file_name"')
         if key in seen:
@@ -118,7 +112,7 @@ def _duplicates(train_imgs: list[dict], new_imgs: list[dict], on_duplicate: str,
         seen[key] = i
         if key in by_name:
             if on_duplicate == 'refuse':
-                count = sum(k in by_name for k in (_file_key(m.get('file_name'))
+                count = sum(k in by_name for k in (file_name_key(m.get('file_name'))
                                                    for m in new_imgs))
                 raise ConversionError(
                     f'{new_src}: images[{i}]: file_name {key!r} is already in {train_src} '
@@ -187,8 +181,8 @@ def _check_counts(merged: dict, t_imgs: list, t_anns: list, n_imgs: list, n_anns
     """Every record is accounted for, counted from the file names alone:
     images = training - those whose file_name the new labels have + new, the
     same for their annotations; ids unique."""
-    new_names = {_file_key(m.get('file_name')) for m in n_imgs}
-    gone = {m['id'] for m in t_imgs if _file_key(m.get('file_name')) in new_names}
+    new_names = {file_name_key(m.get('file_name')) for m in n_imgs}
+    gone = {m['id'] for m in t_imgs if file_name_key(m.get('file_name')) in new_names}
     expected = (len(t_imgs) - len(gone) + len(n_imgs),
                 sum(a.get('image_id') not in gone for a in t_anns) + len(n_anns))
     problems = [f'{len(merged[key])} {key} instead of {want}'
