@@ -53,6 +53,17 @@ def test_a_smaller_batch_gets_the_square_root_of_the_learning_rate_ratio():
     assert 'x sqrt(5/64)' in s.why[2]
 
 
+def test_a_keep_rule_recipe_trains_a_small_batch_at_its_own_rate():
+    assert sched.scale_lr(5e-4, 9, 64, 'keep') == 5e-4
+    s = size_schedule(40, 0.75, dict(RECIPE, lr_rule='keep'), 10 * MB,
+                      memory=_fixed(64 * 1024 ** 3))
+    assert (s.batch_size, s.lr) == (5, 1e-3) and "lr 0.001 (the recipe's)" == s.why[2]
+    with pytest.raises(ValueError, match='lr rule'):
+        sched.scale_lr(5e-4, 9, 64, 'linear')
+    from customkpt.apis.quickstart.recipes import RECIPES
+    assert RECIPES['hrnet-w32'].lr_rule == 'keep' and RECIPES['hrnet-cpu'].lr_rule == 'sqrt'
+
+
 def test_warmup_is_one_and_a_half_epochs_but_at_most_a_tenth_of_the_run():
     assert sched.pick_warmup(20, 100) == 30
     assert sched.pick_warmup(20, 10) == 20        # 10 % of 200 iterations

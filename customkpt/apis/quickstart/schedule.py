@@ -10,7 +10,8 @@ The rules, in the order they are applied:
   memory at :data:`MEMORY_SHARE` (the model's measured bytes per sample,
   scaled by the input area), and at least 2 (1 for a single instance);
 * **learning rate**: the recipe's, times ``sqrt(batch / recipe batch)`` (the
-  square-root rule for Adam-type optimisers) when the batch is smaller;
+  square-root rule for Adam-type optimisers) when the batch is smaller,
+  unless the recipe's ``lr_rule`` is ``'keep'``;
 * **epochs**: enough for about :data:`TARGET_ITERATIONS` iterations, kept
   between :data:`MIN_EPOCHS` and :data:`MAX_EPOCHS`;
 * **warm-up**: 1.5 epochs of iterations, at most a tenth of the run, at
@@ -163,10 +164,13 @@ def pick_batch_size(num_instances: int, recipe_batch: int, memory_cap: int) -> i
     return max(1, min(recipe_batch, data_cap, memory_cap, num_instances))
 
 
-def scale_lr(recipe_lr: float, batch: int, recipe_batch: int) -> float:
+def scale_lr(recipe_lr: float, batch: int, recipe_batch: int, rule: str = 'sqrt') -> float:
     """The recipe's learning rate scaled by ``sqrt(batch / recipe_batch)`` for
-    a smaller batch (unchanged for the recipe's batch or more)."""
-    if batch >= recipe_batch:
+    a smaller batch (unchanged for the recipe's batch or more, or with
+    ``rule='keep'``)."""
+    if rule not in ('sqrt', 'keep'):
+        raise ValueError(f"lr rule {rule!r}: expected 'sqrt' or 'keep'")
+    if batch >= recipe_batch or rule == 'keep':
         return float(recipe_lr)
     return float(f'{recipe_lr * math.sqrt(batch / recipe_batch):.3g}')
 
@@ -211,7 +215,8 @@ def size_schedule(num_instances: int, median_aspect: float, recipe: dict,
     Args:
         num_instances: training instances (one sample each).
         median_aspect: median box width / height of the training instances.
-        recipe: the recipe config's ``train_size``, ``batch_size`` and ``lr``.
+        recipe: the recipe config's ``train_size``, ``batch_size`` and ``lr``
+            (and optionally ``lr_rule``, see :func:`scale_lr`).
         bytes_per_sample: training memory of one sample at ``recipe['train_size']``.
         epochs: a fixed number of epochs (``--epochs``) instead of the rule.
         memory: returns (free bytes, where that came from).
@@ -220,7 +225,7 @@ def size_schedule(num_instances: int, median_aspect: float, recipe: dict,
     free, where = memory()
     cap = memory_batch_cap(free, bytes_per_sample, size, recipe['train_size'])
     batch = pick_batch_size(num_instances, int(recipe['batch_size']), cap)
-    lr = scale_lr(recipe['lr'], batch, int(recipe['batch_size']))
+    lr = scale_lr(recipe['lr'], batch, int(recipe['batch_size']), recipe.get('lr_rule', 'sqrt'))
     ipe = math.ceil(num_instances / batch)
     n_epochs = int(epochs) if epochs else pick_epochs(ipe)
     warmup = pick_warmup(ipe, n_epochs)
@@ -233,7 +238,7 @@ def size_schedule(num_instances: int, median_aspect: float, recipe: dict,
         f'{max(2, num_instances // MIN_ITERS_PER_EPOCH)} ({num_instances} instances, >= '
         f'{MIN_ITERS_PER_EPOCH} iterations per epoch), memory cap {cap} '
         f'({free / 1024 ** 3:.1f} GiB free: {where})',
-        f'lr {lr:g}' + ('' if lr == recipe['lr'] else
+        f'lr {lr:g}' + (' (the recipe\'s)' if lr == recipe['lr'] else
                         f': the recipe\'s {recipe["lr"]:g} x sqrt({batch}/{recipe["batch_size"]})'),
         f'{n_epochs} epoch{"s" if n_epochs != 1 else ""} of {ipe} iterations = '
         f'{n_epochs * ipe} iterations'
