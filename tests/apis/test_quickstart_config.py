@@ -99,6 +99,20 @@ def test_cfg_options_set_knobs_before_they_are_resolved(datasets, tmp_path):
     assert '--cfg-options over these: train_size=(64, 64), max_epochs=7' in plan.lines
 
 
+def test_a_knob_edited_in_the_written_config_reaches_what_refers_to_it(datasets, tmp_path):
+    plan = prepare_run(datasets['coco'], model='hrnet-cpu', work_dir=tmp_path / 'w',
+                       cfg_options={'max_epochs': 7}, memory=kit.no_memory_limit)
+    with open(plan.config, 'a') as fh:                   # the user edits two knobs
+        fh.write('train_size = (64, 64)\nlr = 0.123\n')
+    cfg = load_config(str(plan.config))
+    assert cfg.model.head.decoder.input_size == (64, 64)
+    assert cfg.model.head.decoder.heatmap_size == (16, 16)
+    affine = [t for t in cfg.train_dataloader.dataset.pipeline if t['type'] == 'TopdownAffine']
+    assert affine[0].input_size == (64, 64)
+    assert cfg.optim_wrapper.optimizer.lr == 0.123
+    assert cfg.train_cfg.max_epochs == 7            # the option given at preparation stays
+
+
 def test_the_report_says_what_was_decided(datasets, tmp_path):
     plan = prepare_run(datasets['dlc'], model='hrnet-cpu', work_dir=tmp_path / 'w',
                        memory=kit.no_memory_limit)

@@ -118,17 +118,21 @@ def render_child(name: str, recipe: dict, data: Any, definition: dict, schedule:
     return '\n'.join(lines) + '\n'
 
 
-def build_run_config(text: str, work_dir: str | Path, cfg_options: dict | None = None):
+def build_run_config(text: str, work_dir: str | Path, cfg_options: dict | None = None,
+                     resolve: bool = True):
     """The :class:`mmengine.config.Config` of ``text`` with ``cfg_options``
-    merged (so knobs set there reach everything that refers to them), its
-    references resolved and its conventions checked, ``work_dir`` set."""
+    merged (so knobs set there reach everything that refers to them),
+    ``work_dir`` set, and, with ``resolve``, its references resolved and its
+    conventions checked. Unresolved, it is the config to write for the user:
+    every knob at its top still drives what refers to it."""
     from mmengine.config import Config
 
     from customkpt.engine.config import check_conventions, merge_options
     from customkpt.engine.references import resolve_references
     cfg = Config.fromstring(text, '.py')
     merge_options(cfg, cfg_options)
-    cfg = resolve_references(cfg)
-    check_conventions(cfg)
+    if resolve:
+        cfg = resolve_references(cfg)
+        check_conventions(cfg)
     cfg.work_dir = str(Path(work_dir).resolve())
     return cfg

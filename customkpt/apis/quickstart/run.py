@@ -61,9 +61,11 @@ def prepare_run(data: str | Path, model: str | None = None, work_dir: str | Path
                 val_fraction: float | None = None, cfg_options: dict | None = None,
                 memory: Callable[[], tuple[int, str]] = available_memory) -> RunPlan:
     """Recognise ``data``, convert / split it into ``WORK_DIR/data`` when
-    needed, size the schedule, and write the run's full config (its bases and
-    references resolved) to ``WORK_DIR/config.py``, which
-    ``customkpt train WORK_DIR/config.py`` trains again.
+    needed, size the schedule, and write the run's full config (its bases
+    merged in; its ``${...}`` references kept, so an edited knob such as
+    ``train_size`` or ``lr`` reaches everything that refers to it) to
+    ``WORK_DIR/config.py``, which ``customkpt train WORK_DIR/config.py``
+    trains again.
 
     Args:
         data: ``--data``: a COCO-keypoint file or folder, a DeepLabCut project
@@ -88,10 +90,10 @@ def prepare_run(data: str | Path, model: str | None = None, work_dir: str | Path
     schedule = size_schedule(facts.num_instances, facts.median_aspect, recipe,
                              RECIPES[model].bytes_per_sample, epochs, memory)
     text = render_child(model, recipe, prepared, facts.definition, schedule)
-    cfg = build_run_config(text, work, cfg_options)
+    build_run_config(text, work, cfg_options)          # resolves and checks it
     config = work.resolve() / CONFIG_NAME
     config.parent.mkdir(parents=True, exist_ok=True)
-    cfg.dump(str(config))
+    build_run_config(text, work, cfg_options, resolve=False).dump(str(config))
     plan = RunPlan(config, work.resolve(), model, source, prepared, facts, schedule)
     plan.lines = _report(plan, cfg_options)
     return plan
