@@ -79,7 +79,9 @@ KEYPOINT_CODECS = Registry('keypoint codec', scope=SCOPE,
 
 # Video inference: temporal keypoint filters and where boxes come from.
 KEYPOINT_FILTERS = Registry('keypoint filter', scope=SCOPE, locations=['customkpt.smoothing'])
-BOX_PROVIDERS = Registry('box provider', scope=SCOPE, locations=['customkpt.apis'])
+BOX_PROVIDERS = Registry('box provider', scope=SCOPE,
+                         locations=['customkpt.apis.boxes', 'customkpt.apis.detector',
+                                    'customkpt.apis.onestage'])
 
 __all__ = [
     'SCOPE', 'RUNNERS', 'LOOPS', 'HOOKS', 'LOG_PROCESSORS', 'FUNCTIONS', 'DATASETS',

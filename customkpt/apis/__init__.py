@@ -1,21 +1,47 @@
 """User-facing inference: load a model from config + checkpoint, run it on
 images and boxes; box providers and the video pipeline.
 
-Importing this package registers the box providers in
-``customkpt.registry.BOX_PROVIDERS``."""
-from .boxes import BoxFileBoxes, FullFrameBoxes, KeypointTrackingBoxes, build_box_provider
-from .detector import OnnxDetectorBoxes
-from .inference import (TopdownPredictor, inference_topdown, init_model, stack_predictions,
-                        test_pipeline_of)
-from .onestage import OneStageDetectorBoxes, OneStagePredictor
-from .pipeline import VideoOutputs, VideoRunSummary, run_video
-from .sources import FrameSource, open_source
-from .video import VideoPoseEstimator
-from .writers import DlcCsvWriter, PoseJsonWriter, PoseVideoWriter, read_pose_jsonl
+The names below load their module on first use (``from customkpt.apis import
+init_model``), so that a light submodule (``customkpt.apis.quickstart``,
+``customkpt.apis.outlier_scores``) imports without torch. The box providers
+register in ``customkpt.registry.BOX_PROVIDERS`` when their modules load,
+which the registry does the first time it builds one."""
+from __future__ import annotations
 
-__all__ = ['init_model', 'inference_topdown', 'stack_predictions', 'test_pipeline_of',
-           'TopdownPredictor', 'FullFrameBoxes', 'BoxFileBoxes', 'KeypointTrackingBoxes',
-           'OnnxDetectorBoxes', 'OneStageDetectorBoxes', 'OneStagePredictor',
-           'build_box_provider', 'VideoPoseEstimator', 'VideoOutputs',
-           'VideoRunSummary', 'run_video', 'FrameSource',
-           'open_source', 'PoseVideoWriter', 'PoseJsonWriter', 'DlcCsvWriter', 'read_pose_jsonl']
+import importlib
+from typing import Any
+
+#: name -> the submodule that defines it.
+_EXPORTS = {
+    'init_model': 'inference', 'inference_topdown': 'inference',
+    'stack_predictions': 'inference', 'test_pipeline_of': 'inference',
+    'TopdownPredictor': 'inference', 'FullFrameBoxes': 'boxes', 'BoxFileBoxes': 'boxes',
+    'KeypointTrackingBoxes': 'boxes', 'build_box_provider': 'boxes',
+    'OnnxDetectorBoxes': 'detector', 'OneStageDetectorBoxes': 'onestage',
+    'OneStagePredictor': 'onestage', 'VideoPoseEstimator': 'video',
+    'VideoOutputs': 'pipeline', 'VideoRunSummary': 'pipeline', 'run_video': 'pipeline',
+    'FrameSource': 'sources', 'open_source': 'sources', 'PoseVideoWriter': 'writers',
+    'PoseJsonWriter': 'writers', 'DlcCsvWriter': 'writers', 'read_pose_jsonl': 'writers',
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    """Load an exported name, or a submodule (``customkpt.apis.boxes``), on first use."""
+    if name.startswith('_'):
+        raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f'{__name__}.{_EXPORTS[name]}'), name)
+        globals()[name] = value
+        return value
+    try:
+        return importlib.import_module(f'{__name__}.{name}')
+    except ModuleNotFoundError as exc:
+        if exc.name != f'{__name__}.{name}':
+            raise
+        raise AttributeError(f'module {__name__!r} has no attribute {name!r}') from None
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -30,10 +30,7 @@ from customkpt.apis.sources import FrameSource
 from customkpt.converters.export_dlc import coco_to_dlc
 from customkpt.converters.labelme_export import LabelmeInstance, write_labelme
 
-__all__ = ['FORMATS', 'ExportedFiles', 'export_picked', 'frame_name', 'write_report']
-
-#: ``--format`` -> the label formats written.
-FORMATS = {'labelme': ('labelme',), 'dlc': ('dlc',), 'both': ('labelme', 'dlc')}
+__all__ = ['ExportedFiles', 'export_picked', 'frame_name', 'write_report']
 
 
 @dataclass

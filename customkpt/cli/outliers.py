@@ -14,9 +14,8 @@ from typing import Any
 
 from customkpt.errors import UserError
 
+from .box_options import add_box_args, box_config
 from .common import make_parser
-from .outlier_files import FORMATS, export_picked, write_report
-from .video import add_box_args, box_config
 
 EXAMPLES = (
     'customkpt outliers clip.mp4 --config CFG.py --checkpoint CKPT.pth --num-frames 20 '
@@ -42,6 +41,8 @@ labeled-data/<video>/ with the frames and CollectedData_<scorer>.csv).
 Correct them, then: customkpt merge-labels TRAIN.json OUT/labelme --out
 MERGED.json. See docs/labelling.md.
 """
+#: ``--format`` -> the label formats written.
+FORMATS = {'labelme': ('labelme',), 'dlc': ('dlc',), 'both': ('labelme', 'dlc')}
 
 
 def _weights(text: str | None) -> dict[str, float]:
@@ -143,6 +144,8 @@ def run(args: argparse.Namespace) -> int:
     """Score, pick, write; returns 0."""
     from customkpt.apis import init_model, open_source
     from customkpt.apis.outliers import find_outliers
+
+    from .outlier_files import export_picked, write_report
     source = open_source(args.input, fps=args.fps, max_frames=args.max_frames)
     if source.kind == 'camera':
         raise UserError('outliers needs a video file or an image folder, not a camera')

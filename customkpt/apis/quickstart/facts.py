@@ -102,15 +102,21 @@ def _median_aspect(anns: list[Mapping[str, Any]], points: np.ndarray) -> float:
     return float(np.median(ratios)) if ratios else 1.0
 
 
-def read_train_facts(train_file: str | Path) -> TrainFacts:
+def read_train_facts(train_file: str | Path, coco: Mapping[str, Any] | None = None
+                     ) -> TrainFacts:
     """The definition, instance count and box shape of a training file.
+
+    Args:
+        train_file: the COCO-keypoint training file.
+        coco: its content, when the caller has read it (else it is read).
 
     Raises:
         UserError: no single keypoint category, or no instance to train on.
         KeypointMetaError: a category the definition checks refuse.
     """
-    with open(train_file, encoding='utf-8') as fh:
-        coco = json.load(fh)
+    if coco is None:
+        with open(train_file, encoding='utf-8') as fh:
+            coco = json.load(fh)
     source = f'{train_file}'
     category = keypoint_category(coco, source)
     definition, meta = derive_definition(category, f'{source}: category {category.get("name")!r}')

@@ -13,7 +13,7 @@ from customkpt.errors import UserError
 
 from .sources import DataSource
 
-__all__ = ['PreparedData', 'prepare_data', 'find_image_root', 'split_coco_file']
+__all__ = ['PreparedData', 'CocoSplit', 'prepare_data', 'find_image_root', 'split_coco_file']
 
 #: The seed of every split this command makes.
 SPLIT_SEED = 0
@@ -29,6 +29,8 @@ class PreparedData:
         train_images: the folder the train file's ``file_name`` entries are relative to.
         val_images: the same for the val file.
         lines: what was done, for the report.
+        train_coco: the content of ``train_file`` when this run holds it
+            already (read or written here), else None.
     """
 
     train_file: Path
@@ -36,25 +38,48 @@ class PreparedData:
     train_images: Path
     val_images: Path
     lines: list[str] = field(default_factory=list)
+    train_coco: dict | None = field(default=None, repr=False)
 
 
-def _read_coco(path: Path) -> dict:
+@dataclass
+class CocoSplit:
+    """What :func:`split_coco_file` wrote.
+
+    Attributes:
+        train_file: ``out_dir/train.json``.
+        val_file: ``out_dir/val.json``.
+        line: what was done, for the report.
+        train: the content of ``train_file``.
+    """
+
+    train_file: Path
+    val_file: Path
+    line: str
+    train: dict = field(repr=False)
+
+
+def _read_coco(path: Path, coco: dict | None) -> dict:
+    """``coco`` when the caller has read ``path`` already, else its content."""
+    if coco is not None:
+        return coco
     with open(path, encoding='utf-8') as fh:
         return json.load(fh)
 
 
-def find_image_root(ann_file: Path, images: str | Path | None = None) -> Path:
+def find_image_root(ann_file: Path, images: str | Path | None = None,
+                    coco: dict | None = None) -> Path:
     """The folder the ``file_name`` entries of ``ann_file`` are relative to.
 
     ``images`` (``--images``) when given, else the first of the file's
     folder, its ``images/``, the parent folder and the parent's ``images/``
-    that holds the file's first images.
+    that holds the file's first images. ``coco``: the file's content, when
+    the caller has read it.
 
     Raises:
         UserError: no candidate holds them; the message names the image and
             every folder tried.
     """
-    names = [img.get('file_name') for img in _read_coco(ann_file).get('images', [])[:5]]
+    names = [img.get('file_name') for img in _read_coco(ann_file, coco).get('images', [])[:5]]
     names = [n for n in names if isinstance(n, str)]
     folder = ann_file.resolve().parent
     candidates = ([Path(images)] if images is not None else
@@ -70,23 +95,24 @@ def find_image_root(ann_file: Path, images: str | Path | None = None) -> Path:
                     f'{tried}{hint}')
 
 
-def split_coco_file(ann_file: Path, out_dir: Path, val_fraction: float
-                    ) -> tuple[Path, Path, str]:
+def split_coco_file(ann_file: Path, out_dir: Path, val_fraction: float,
+                    coco: dict | None = None) -> CocoSplit:
     """Split a COCO-keypoint file into ``out_dir/train.json`` and ``val.json``
     (seeded, at image level, among images with a labelled instance; the others
-    stay in train). Returns both paths and a line for the report."""
-    coco = _read_coco(ann_file)
+    stay in train). ``coco``: the file's content, when the caller has read it."""
+    coco = _read_coco(ann_file, coco)
     labelled = {a.get('image_id') for a in coco.get('annotations', [])
                 if any(v > 0 for v in (a.get('keypoints') or [])[2::3])}
     images = [img for img in coco['images'] if img.get('id') in labelled]
     _check_enough(len(images), str(ann_file))
     train, val = split_image_ids(images, SplitSpec(val_fraction=val_fraction, seed=SPLIT_SEED))
     train_ids = set(train) | {img['id'] for img in coco['images'] if img.get('id') not in labelled}
-    train_file = write_json(subset(coco, train_ids), out_dir / 'train.json')
+    train_coco = subset(coco, train_ids)
+    train_file = write_json(train_coco, out_dir / 'train.json')
     val_file = write_json(subset(coco, val), out_dir / 'val.json')
     line = (f'split {ann_file} (no val split given): {len(val)} of {len(images)} labelled '
             f'images to val (fraction {val_fraction}, seed {SPLIT_SEED}) -> {out_dir}')
-    return train_file, val_file, line
+    return CocoSplit(train_file, val_file, line, train_coco)
 
 
 def _check_enough(num_images: int, where: str) -> None:
@@ -106,17 +132,19 @@ def _prepare_coco(source: DataSource, out_dir: Path, images: str | Path | None,
         raise UserError(f'--val-fraction: {source.given} already has a val split '
                         f'({source.val_path}); drop the option, or give the train file alone '
                         'to have it split')
-    roots = [find_image_root(source.path, images)]
+    root = find_image_root(source.path, images, source.coco)
     if source.val_path is not None:
-        roots.append(find_image_root(source.val_path, images))
-        data = PreparedData(source.path, source.val_path, roots[0], roots[1])
+        val_root = find_image_root(source.val_path, images, source.val_coco)
+        data = PreparedData(source.path, source.val_path, root, val_root,
+                            train_coco=source.coco)
         data.lines.append(f'COCO-keypoint data: train {source.path}, val {source.val_path}')
     else:
         fraction = DEFAULT_VAL_FRACTION if val_fraction is None else val_fraction
         _check_fraction(fraction)
-        train, val, line = split_coco_file(source.path, out_dir, fraction)
-        data = PreparedData(train, val, roots[0], roots[0], [f'COCO-keypoint data: {source.path}',
-                                                             line])
+        split = split_coco_file(source.path, out_dir, fraction, source.coco)
+        data = PreparedData(split.train_file, split.val_file, root, root,
+                            [f'COCO-keypoint data: {source.path}', split.line],
+                            train_coco=split.train)
     data.lines.append(f'images: {data.train_images}' + (
         '' if data.val_images == data.train_images else f' (val: {data.val_images})'))
     return data

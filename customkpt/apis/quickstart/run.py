@@ -3,7 +3,7 @@ run (:func:`prepare_run`), and, after training, where its results are."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -85,7 +85,7 @@ def prepare_run(data: str | Path, model: str | None = None, work_dir: str | Path
     source = recognise(data)
     work = Path(work_dir) if work_dir else default_work_dir(source, model)
     prepared = prepare_data(source, work, images, val_fraction)
-    facts = read_train_facts(prepared.train_file)
+    facts = read_train_facts(prepared.train_file, prepared.train_coco)
     recipe = recipe_values(model)
     schedule = size_schedule(facts.num_instances, facts.median_aspect, recipe,
                              RECIPES[model].bytes_per_sample, epochs, memory)
@@ -94,7 +94,9 @@ def prepare_run(data: str | Path, model: str | None = None, work_dir: str | Path
     config = work.resolve() / CONFIG_NAME
     config.parent.mkdir(parents=True, exist_ok=True)
     build_run_config(text, work, cfg_options, resolve=False).dump(str(config))
-    plan = RunPlan(config, work.resolve(), model, source, prepared, facts, schedule)
+    # The files' contents served to read each file once; training does not keep them.
+    plan = RunPlan(config, work.resolve(), model, replace(source, coco=None, val_coco=None),
+                   replace(prepared, train_coco=None), facts, schedule)
     plan.lines = _report(plan, cfg_options)
     return plan
 

@@ -4,7 +4,7 @@ is on disk."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from customkpt.errors import UserError
@@ -35,6 +35,9 @@ class DataSource:
         name: a short name for the default work dir.
         val_path: the COCO val file, when the data has one.
         given: what ``--data`` said.
+        coco: the COCO train file as read while recognising it (so that
+            the run reads each file once); None for data to convert.
+        val_coco: the same for the val file.
     """
 
     kind: str
@@ -42,6 +45,8 @@ class DataSource:
     name: str
     val_path: Path | None = None
     given: Path | None = None
+    coco: dict | None = field(default=None, repr=False, compare=False)
+    val_coco: dict | None = field(default=None, repr=False, compare=False)
 
 
 def _dlc_name(path: Path) -> str:
@@ -75,8 +80,9 @@ def _is_coco(data: object) -> bool:
                                                               'categories'))
 
 
-def _coco_file(path: Path) -> Path:
-    """``path`` when it is a COCO-keypoint json, else a UserError saying what it is."""
+def _coco_file(path: Path) -> dict:
+    """The content of ``path`` when it is a COCO-keypoint json, else a
+    UserError saying what it is."""
     data = _load_json(path)
     if isinstance(data, dict) and isinstance(data.get('shapes'), list):
         raise UserError(f'--data {path}: this is one Labelme file; give the folder that '
@@ -85,14 +91,14 @@ def _coco_file(path: Path) -> Path:
         keys = sorted(data)[:8] if isinstance(data, dict) else type(data).__name__
         raise UserError(f'--data {path}: not a COCO-keypoint file (it needs "images", '
                         f'"annotations" and "categories"; found {keys})')
-    return path
+    return data
 
 
 def _recognise_file(path: Path) -> DataSource:
     if path.name == 'config.yaml' or path.suffix.lower() in _TABLE_SUFFIXES:
         return DataSource('dlc', path, _dlc_name(path), given=path)
     if path.suffix.lower() == '.json':
-        return DataSource('coco', _coco_file(path), _coco_name(path), given=path)
+        return DataSource('coco', path, _coco_name(path), given=path, coco=_coco_file(path))
     raise UserError(f'--data {path}: not a file this command reads (a COCO-keypoint .json, '
                     'a DeepLabCut config.yaml or a .csv / .h5 label table), nor a '
                     'folder')
@@ -107,15 +113,17 @@ def _one_match(folder: Path, exact: str, word: str, other: Path | None = None) -
     return found[0] if len(found) == 1 else None
 
 
-def _coco_pair(folder: Path) -> tuple[Path, Path | None] | None:
+def _coco_pair(folder: Path) -> DataSource | None:
     """The train (and val) file of a COCO folder, if it is one."""
     for where in (folder, folder / 'annotations'):
         if not where.is_dir():
             continue
         train = _one_match(where, 'train.json', 'train')
-        if train is not None and _is_coco(_load_json(train)):
+        coco = _load_json(train) if train is not None else None
+        if _is_coco(coco):
             val = _one_match(where, 'val.json', 'val', other=train)
-            return train, (_coco_file(val) if val is not None else None)
+            return DataSource('coco', train, _coco_name(train), val, given=folder, coco=coco,
+                              val_coco=_coco_file(val) if val is not None else None)
     return None
 
 
@@ -153,7 +161,7 @@ def _recognise_folder(folder: Path) -> DataSource:
         return DataSource('dlc', folder, _dlc_name(folder), given=folder)
     pair = _coco_pair(folder)
     if pair is not None:
-        return DataSource('coco', pair[0], _coco_name(pair[0]), pair[1], given=folder)
+        return pair
     if _has_labelme_files(folder):
         return DataSource('labelme', folder, folder.resolve().name, given=folder)
     looked = '; '.join(f'({i}) {what}' for i, what in enumerate(LOOKED_FOR, 1))
