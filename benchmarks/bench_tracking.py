@@ -18,9 +18,11 @@ come in a shuffled order. With ``--onnx`` or ``--config`` a real model
 gives the keypoints instead, on the boxes of ``--boxes`` (``gt-jitter``,
 the jittered boxes above, or any ``customkpt video --boxes`` source), for
 one seed; its keypoints are computed once and reused by every tracker.
-``--pose-nms OKS`` then drops a pose that repeats a better-scored one (a
-crop of two figures often gives the front one's pose for both): a step the
-video command does not have, to see what it would change.
+``--pose-nms OKS [OKS ...]`` runs every tracker with each threshold of the
+video command's pose OKS-NMS (``VideoPoseEstimator(pose_nms_thr=...)``,
+``customkpt video --pose-nms``), 0 for none: it drops a pose that repeats a
+better-scored one of the same frame (a crop of two figures often gives the
+front one's pose for both).
 
 Tracking runs on the raw keypoints, before smoothing, so smoothing changes
 the keypoint error (reported) but not the ids.
@@ -28,6 +30,8 @@ the keypoint error (reported) but not the ids.
     python benchmarks/bench_tracking.py                     # noisy truth, ~1 min
     python benchmarks/bench_tracking.py --frames 300 --kpt-noise 0.03
     python benchmarks/bench_tracking.py --onnx model.onnx --boxes track
+    python benchmarks/bench_tracking.py --config CFG.py --checkpoint CKPT.pth \
+        --pose-nms 0 0.9 0.7 --only greedy combined
 """
 from __future__ import annotations
 
@@ -79,9 +83,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument('--boxes', default='gt-jitter',
                    help='gt-jitter, or a customkpt video --boxes source (with a model)')
     p.add_argument('--kpt-thr', type=float, default=0.3)
-    p.add_argument('--pose-nms', type=float, default=None, metavar='OKS',
-                   help='with a model: drop poses with OKS above this to a better one '
-                        '(the video command has no such step)')
+    p.add_argument('--pose-nms', type=float, nargs='+', default=None, metavar='OKS',
+                   help='pose OKS-NMS thresholds to compare (0: none); by default the '
+                        'video command\'s')
     p.add_argument('--match', default='oks', choices=('oks', 'iou'),
                    help='how the metric matches predictions to the truth')
     p.add_argument('--match-thr', type=float, default=0.5)
@@ -156,30 +160,16 @@ class CachedPredictor:
     """A model's keypoints remembered by frame and boxes, so that every
     tracker configuration after the first costs no model time."""
 
-    def __init__(self, predictor: Any, pose_nms: Optional[float] = None) -> None:
+    def __init__(self, predictor: Any) -> None:
         self.predictor, self.meta = predictor, predictor.meta
-        self.pose_nms = pose_nms
         self._memo: Dict[tuple, dict] = {}
 
     def __call__(self, frame: np.ndarray, boxes: np.ndarray, box_scores: np.ndarray) -> dict:
         import hashlib
         key = (hashlib.sha1(frame.tobytes()).hexdigest(), np.asarray(boxes).tobytes())
         if key not in self._memo:
-            preds = self.predictor(frame, boxes, box_scores)
-            if self.pose_nms is not None and len(preds['bboxes']):
-                preds = _pose_nms(preds, self.meta['sigmas'], self.pose_nms)
-            self._memo[key] = preds
+            self._memo[key] = self.predictor(frame, boxes, box_scores)
         return self._memo[key]
-
-
-def _pose_nms(preds: dict, sigmas: List[float], thr: float) -> dict:
-    """Drop a pose with OKS > ``thr`` to a better-scored one (one figure's
-    pose given again for the box of the figure it covers)."""
-    from customkpt.core.boxes import oks_nms
-    b = np.asarray(preds['bboxes'])
-    keep = np.sort(oks_nms(preds['keypoints'], np.asarray(preds['keypoint_scores']).mean(1),
-                           (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1]), sigmas, thr))
-    return {k: np.asarray(v)[keep] for k, v in preds.items()}
 
 
 def _data(args: argparse.Namespace, tmp: str) -> Path:
@@ -204,7 +194,7 @@ def _model_parts(args: argparse.Namespace, video: Path, truth: Dict[str, Any]):
     cli += ['--checkpoint', args.checkpoint] if args.checkpoint else []
     vargs = video_cli.parse_args(cli + ['--boxes', 'full' if args.boxes == 'gt-jitter'
                                         else args.boxes])
-    predictor = CachedPredictor(video_cli.build_predictor(vargs), args.pose_nms)
+    predictor = CachedPredictor(video_cli.build_predictor(vargs))
     if args.boxes == 'gt-jitter':
         oracle = NoisyTruth(truth, args, dict(predictor.meta))
         return predictor, oracle.boxes, f'model {args.onnx or args.config} on jittered boxes'
@@ -212,7 +202,8 @@ def _model_parts(args: argparse.Namespace, video: Path, truth: Dict[str, Any]):
 
 
 def _run(video: Path, truth: Dict[str, Any], args: argparse.Namespace,
-         tracker: Optional[Dict[str, Any]], smooth: bool, parts: tuple) -> Dict[str, Any]:
+         tracker: Optional[Dict[str, Any]], smooth: bool, parts: tuple,
+         pose_nms: float) -> Dict[str, Any]:
     from customkpt.apis import VideoPoseEstimator, open_source, run_video
     from customkpt.evaluation.tracking_metrics import (result_frames, tracking_metrics,
                                                        truth_frames)
@@ -221,7 +212,7 @@ def _run(video: Path, truth: Dict[str, Any], args: argparse.Namespace,
         predictor.reset()
     smoother = dict(type='OneEuroFilter', min_cutoff=1.0, beta=0.01) if smooth else None
     est = VideoPoseEstimator(predictor, boxes, tracker=tracker, smoother=smoother,
-                             score_thr=args.kpt_thr)
+                             score_thr=args.kpt_thr, pose_nms_thr=pose_nms or None)
     source = open_source(str(video))
     summary = run_video(source, est, progress=False, keep_results=True)
     n = len(truth['frames'])
@@ -254,6 +245,26 @@ def _keypoint_error(truth: Dict[str, Any], results: List[Dict[str, Any]]) -> flo
     return float(np.mean(errs)) if errs else float('nan')
 
 
+def _rows(video: Path, truth: Dict[str, Any], args: argparse.Namespace, parts: tuple,
+          seeds: range) -> List[Dict[str, Any]]:
+    """One row per tracker, pose-NMS threshold and smoothing: the seeds' mean."""
+    from customkpt.apis.video import DEFAULT_POSE_NMS_THR
+    rows = []
+    for name, tracker in TRACKERS.items():
+        if args.only and not any(word in name for word in args.only):
+            continue
+        for nms in args.pose_nms if args.pose_nms is not None else [DEFAULT_POSE_NMS_THR]:
+            for smooth in (False, True):
+                runs = []
+                for seed in seeds:
+                    args.seed = seed
+                    runs.append(_run(video, truth, args, tracker, smooth, parts, nms))
+                rows.append(dict({k: float(np.mean([r[k] for r in runs])) for k in NUMBERS},
+                                 tracker=name, pose_nms=nms,
+                                 smoothing='oneeuro' if smooth else 'none', runs=runs))
+    return rows
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     os.environ.setdefault('OMP_NUM_THREADS', '1')
@@ -268,25 +279,15 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f'video: {video.name}, {len(truth["frames"])} frames, '
               f'{len(truth["track_ids"])} figures; detections: {parts[2]}; '
               f'metric: {args.match} >= {args.match_thr}')
-        rows = []
         seeds = range(args.seeds if not (args.onnx or args.config) else 1)
-        for name, tracker in TRACKERS.items():
-            if args.only and not any(word in name for word in args.only):
-                continue
-            for smooth in (False, True):
-                runs = []
-                for seed in seeds:
-                    args.seed = seed
-                    runs.append(_run(video, truth, args, tracker, smooth, parts))
-                rows.append(dict({k: float(np.mean([r[k] for r in runs])) for k in NUMBERS},
-                                 tracker=name, smoothing='oneeuro' if smooth else 'none',
-                                 runs=runs))
+        rows = _rows(video, truth, args, parts, seeds)
     print(f'\nmean of {len(seeds)} noise seed(s):\n')
-    print('| tracker | smoothing | id switches | kept-id share | MOTA | misses | '
+    print('| tracker | pose nms | smoothing | id switches | kept-id share | MOTA | misses | '
           'false pos. | kpt error px | frames/s | tracking ms/frame |')
-    print('|' + ' --- |' * 10)
+    print('|' + ' --- |' * 11)
     for r in rows:
-        print(f'| {r["tracker"]} | {r["smoothing"]} | {r["id_switches"]:.1f} | '
+        nms = f'{r["pose_nms"]:g}' if r['pose_nms'] else 'off'
+        print(f'| {r["tracker"]} | {nms} | {r["smoothing"]} | {r["id_switches"]:.1f} | '
               f'{r["kept_id_share"]:.3f} | {r["mota"]:.3f} | {r["misses"]:.1f} | '
               f'{r["false_positives"]:.1f} | {r["kpt_error"]:.2f} | {r["fps"]:.0f} | '
               f'{r["tracking_ms"]:.2f} |')

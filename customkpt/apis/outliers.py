@@ -91,7 +91,7 @@ class _FlipRecordingEstimator(VideoPoseEstimator):
         self.predictor.last = None
         result = super().process(frame, frame_idx, timestamp)
         last = self.predictor.last
-        for i, inst in enumerate(result['instances']):
+        for i, inst in zip(self.kept, result['instances']):   # after the pose NMS
             inst['keypoints_plain'] = last['plain'][i]
             inst['keypoints_flipped'] = last['flipped'][i]
         return result

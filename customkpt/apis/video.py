@@ -1,7 +1,7 @@
 """Keypoints on video, one frame at a time (:class:`VideoPoseEstimator`)::
 
-    frame -> box provider -> predictor (torch or ONNX) -> tracker (ids)
-          -> smoother (per track) -> result dict
+    frame -> box provider -> predictor (torch or ONNX) -> pose OKS-NMS
+          -> tracker (ids) -> smoother (per track) -> result dict
 
 Frames come from :mod:`customkpt.apis.sources`; results go to the writers of
 :mod:`customkpt.apis.writers`. A frame's result::
@@ -18,9 +18,16 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from customkpt.core.boxes import oks_nms
+from customkpt.meta import DEFAULT_SIGMA, default_sigmas
+
 from .boxes import BoxProvider, build_box_provider
 
-__all__ = ['VideoPoseEstimator', 'model_box_floor']
+__all__ = ['VideoPoseEstimator', 'model_box_floor', 'DEFAULT_POSE_NMS_THR']
+
+#: OKS above which :class:`VideoPoseEstimator` drops the lower-scored of two
+#: poses of one frame (see ``pose_nms_thr``).
+DEFAULT_POSE_NMS_THR = 0.9
 
 
 def _is_config(obj: Any) -> bool:
@@ -85,21 +92,35 @@ class VideoPoseEstimator:
             results.
         score_thr: keypoint score below which points are not smoothed (and,
             for the default tracker, not matched).
+        pose_nms_thr: before tracking, a pose whose OKS to a better-scored
+            pose of the same frame is above this is dropped (two boxes on
+            one subject give two copies of its pose, which would otherwise
+            keep two track ids on it). Instances are ranked by box score x
+            mean of their keypoint scores above ``score_thr`` (the COCO
+            metric's ranking); the OKS uses the predictor's sigmas (else the
+            defaults by keypoint name) and the box areas. ``None`` or 0: off.
 
     Attributes:
-        timings: seconds spent per stage ('boxes', 'model', 'tracking',
-            'smoothing') since the last :meth:`reset`.
+        timings: seconds spent per stage ('boxes', 'model', 'tracking' (pose
+            NMS included), 'smoothing') since the last :meth:`reset`.
         frames: number of frames processed.
+        kept: (M,) indices, into the predictor's output for the last frame,
+            of the instances that frame's result holds (after the pose NMS).
     """
 
     def __init__(self, predictor: Any,
                  box_provider: Mapping[str, Any] | BoxProvider | None = None,
                  tracker: Mapping[str, Any] | Any | None = None,
                  smoother: Mapping[str, Any] | Any | None = None,
-                 score_thr: float = 0.3) -> None:
+                 score_thr: float = 0.3,
+                 pose_nms_thr: float | None = DEFAULT_POSE_NMS_THR) -> None:
         self.predictor = predictor
         self.meta = dict(getattr(predictor, 'meta', None) or {})
         self.score_thr = float(score_thr)
+        if pose_nms_thr is not None and not 0.0 <= float(pose_nms_thr) <= 1.0:
+            raise ValueError(f'VideoPoseEstimator: pose_nms_thr must be an OKS in [0, 1] '
+                             f'(0 or None: off), got {pose_nms_thr}')
+        self.pose_nms_thr = float(pose_nms_thr) if pose_nms_thr else None
         self.box_provider = build_box_provider(box_provider if box_provider is not None
                                                else dict(type='FullFrameBoxes'))
         self.tracker = self._build_tracker(tracker)
@@ -131,6 +152,7 @@ class VideoPoseEstimator:
         self.previous: dict[str, np.ndarray] | None = None
         self.timings = dict(boxes=0.0, model=0.0, tracking=0.0, smoothing=0.0)
         self.frames = 0
+        self.kept = np.zeros(0, np.int64)
         self._smoothed_ids: set[int] = set()
         if self.tracker is not None and hasattr(self.tracker, 'reset'):
             self.tracker.reset()
@@ -163,6 +185,31 @@ class VideoPoseEstimator:
         self.timings['model'] += time.perf_counter() - t1
         return preds
 
+    def _nms_sigmas(self, num_kpts: int) -> np.ndarray:
+        """(K,) OKS sigmas of the pose NMS: the meta's, else by keypoint name."""
+        sigmas = self.meta.get('sigmas')
+        if sigmas is not None and len(sigmas) == num_kpts:
+            return np.asarray(sigmas, np.float64)
+        names = list(self.meta.get('keypoint_names') or [])
+        if len(names) == num_kpts:
+            return default_sigmas(names).astype(np.float64)
+        return np.full(num_kpts, DEFAULT_SIGMA)
+
+    def _suppress_duplicates(self, kpts: np.ndarray, scores: np.ndarray, bboxes: np.ndarray,
+                             bbox_scores: np.ndarray) -> np.ndarray:
+        """(M,) sorted indices of the poses kept by the pose OKS-NMS (all of
+        them when it is off or there is at most one pose)."""
+        n = len(kpts)
+        if not self.pose_nms_thr or n < 2:
+            return np.arange(n, dtype=np.int64)
+        confident = scores > self.score_thr
+        count = confident.sum(-1)
+        kpt_part = np.where(count > 0, (scores * confident).sum(-1) / np.maximum(count, 1), 0.0)
+        areas = (bboxes[:, 2] - bboxes[:, 0]) * (bboxes[:, 3] - bboxes[:, 1])
+        keep = oks_nms(kpts, bbox_scores * kpt_part, areas, self._nms_sigmas(kpts.shape[1]),
+                       self.pose_nms_thr)
+        return np.sort(keep)
+
     def process(self, frame: np.ndarray, frame_idx: int,
                 timestamp: float | None = None) -> dict[str, Any]:
         """Run one frame; frames must come in increasing index order.
@@ -177,9 +224,13 @@ class VideoPoseEstimator:
         scores = np.asarray(preds['keypoint_scores'], np.float32)
         bboxes = np.asarray(preds['bboxes'], np.float32).reshape(-1, 4)
         bbox_scores = np.asarray(preds['bbox_scores'], np.float32).reshape(-1)
-        n = len(kpts)
 
         t0 = time.perf_counter()
+        keep = self.kept = self._suppress_duplicates(kpts, scores, bboxes, bbox_scores)
+        if len(keep) < len(kpts):
+            kpts, scores, bboxes, bbox_scores = (kpts[keep], scores[keep], bboxes[keep],
+                                                 bbox_scores[keep])
+        n = len(kpts)
         if self.tracker is not None:
             # Poses with under two confident points cannot be compared by
             # OKS (a weak model's frames would each start a new track): the

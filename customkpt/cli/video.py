@@ -10,7 +10,9 @@ import sys
 from typing import Any
 
 from customkpt.apis import VideoOutputs, VideoPoseEstimator, open_source, run_video
+from customkpt.apis.video import DEFAULT_POSE_NMS_THR
 
+from .box_options import add_box_args, box_config
 from .common import make_parser
 
 SMOOTHERS = ('none', 'oneeuro', 'ema', 'savgol')
@@ -51,37 +53,6 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
                        help='most boxes per forward pass (all of a frame by default)')
 
 
-def add_box_args(p: argparse.ArgumentParser) -> None:
-    """The box-source options (--boxes, --track-*, --det-*), shared by `video` and
-    `outliers`; :func:`box_config` turns them into a box-provider config."""
-    boxes = p.add_argument_group('boxes')
-    boxes.add_argument('--boxes', default='full',
-                       help='full | file:DETS.json | track | detector:YOLO.onnx | '
-                            'track+detector:YOLO.onnx')
-    boxes.add_argument('--box-thr', type=float, default=None,
-                       help='lowest box score for file: and detector: boxes (0 for files, '
-                            '0.25 for detectors)')
-    boxes.add_argument('--box-id-key', default='image_id', choices=('image_id', 'frame'),
-                       help='box file field naming the frame')
-    boxes.add_argument('--box-id-offset', type=int, default=0,
-                       help='subtracted from the box file field to get the 0-based frame')
-    boxes.add_argument('--track-padding', type=float, default=1.25,
-                       help='track: box size over the confident keypoints\' extent')
-    boxes.add_argument('--track-min-size', type=float, default=None,
-                       help='track: smallest box side in pixels; by default the model\'s '
-                            'input size over its box padding (a crop never below the '
-                            'network resolution)')
-    boxes.add_argument('--track-retry', type=int, default=None,
-                       help='track: while even the fallback\'s boxes cannot be followed, '
-                            'hold the last boxes and try the fallback every this many frames '
-                            '(30 for the whole frame; 1 for a detector: every lost frame)')
-    boxes.add_argument('--det-classes', type=int, nargs='*', default=[0],
-                       help='detector classes kept (none given: all)')
-    boxes.add_argument('--det-config', default=None,
-                       help="config of a one-stage detector checkpoint given as "
-                            "detector:CKPT.pth (an exported one-stage .onnx needs none)")
-
-
 def _add_tracking_args(p: argparse.ArgumentParser) -> None:
     track = p.add_argument_group('tracking and smoothing')
     track.add_argument('--tracker', default='oks', choices=TRACKERS,
@@ -90,6 +61,10 @@ def _add_tracking_args(p: argparse.ArgumentParser) -> None:
                        help='smallest OKS / IoU that continues a track')
     track.add_argument('--max-lost', type=int, default=10,
                        help='frames a track may be missing before it ends')
+    track.add_argument('--pose-nms', type=float, default=DEFAULT_POSE_NMS_THR, metavar='OKS',
+                       help='before tracking, drop a pose whose OKS to a better-scored one of '
+                            'the same frame is above this (two boxes on one subject would '
+                            'keep two ids on it); 0 disables')
     track.add_argument('--smooth', default='oneeuro', choices=SMOOTHERS,
                        help='temporal filter per track and keypoint')
     track.add_argument('--min-cutoff', type=float, default=1.0,
@@ -144,6 +119,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.error('--batch-size must be >= 1')
     if args.video_segment < 1:
         p.error('--video-segment must be >= 1')
+    if not 0.0 <= args.pose_nms <= 1.0:
+        p.error('--pose-nms must be an OKS in [0, 1] (0 disables)')
     return args
 
 
@@ -158,43 +135,6 @@ def build_predictor(args: argparse.Namespace) -> Any:
               file=sys.stderr)
     model = init_model(args.config, args.checkpoint, device=args.device)
     return TopdownPredictor(model, batch_size=args.batch_size)
-
-
-def box_config(args: argparse.Namespace) -> dict[str, Any]:
-    """The ``BOX_PROVIDERS`` config of ``--boxes``."""
-    spec = args.boxes
-    thr = args.box_thr
-
-    def detector(path: str) -> dict[str, Any]:
-        cfg: dict[str, Any] = dict(type='OnnxDetectorBoxes', onnx_path=path,
-                                   class_ids=args.det_classes or None)
-        from customkpt.deploy import is_onestage_export
-        if args.det_config or is_onestage_export(path):  # customkpt's own (docs/onestage.md)
-            model = (dict(config=args.det_config, checkpoint=path, device=args.device)
-                     if args.det_config else dict(onnx_path=path))
-            cfg = dict(type='OneStageDetectorBoxes', class_ids=args.det_classes or None, **model)
-        if thr is not None:
-            cfg['score_thr'] = thr
-        return cfg
-
-    if spec == 'full':
-        return dict(type='FullFrameBoxes')
-    if spec.startswith('file:') and len(spec) > 5:
-        return dict(type='BoxFileBoxes', path=spec[5:], score_thr=thr or 0.0,
-                    id_key=args.box_id_key, id_offset=args.box_id_offset)
-    tracking = dict(type='KeypointTrackingBoxes', score_thr=args.kpt_thr,
-                    padding=args.track_padding, min_size=args.track_min_size)
-    retry = args.track_retry
-    if spec == 'track':
-        return dict(tracking, fallback=dict(type='FullFrameBoxes'),
-                    retry_interval=30 if retry is None else retry)
-    if spec.startswith('detector:') and len(spec) > 9:
-        return detector(spec[9:])
-    if spec.startswith('track+detector:') and len(spec) > 15:
-        return dict(tracking, fallback=detector(spec[15:]),
-                    retry_interval=1 if retry is None else retry)
-    raise ValueError(f'--boxes {spec!r}: expected full, file:PATH, track, detector:MODEL.onnx '
-                     'or track+detector:MODEL.onnx')
 
 
 def smoother_config(args: argparse.Namespace) -> dict[str, Any] | None:
@@ -221,7 +161,7 @@ def build_estimator(args: argparse.Namespace) -> VideoPoseEstimator:
     """Predictor, box provider, tracker and smoother of the arguments."""
     return VideoPoseEstimator(build_predictor(args), box_config(args),
                               tracker=tracker_config(args), smoother=smoother_config(args),
-                              score_thr=args.kpt_thr)
+                              score_thr=args.kpt_thr, pose_nms_thr=args.pose_nms or None)
 
 
 def open_outputs(args: argparse.Namespace, source: Any, meta: dict[str, Any]) -> VideoOutputs:
@@ -231,7 +171,8 @@ def open_outputs(args: argparse.Namespace, source: Any, meta: dict[str, Any]) ->
                   skeleton=meta.get('skeleton') or [],
                   settings=dict(model=args.onnx or args.config, checkpoint=args.checkpoint,
                                 boxes=box_config(args), tracker=tracker_config(args),
-                                smoother=smoother_config(args), kpt_thr=args.kpt_thr))
+                                smoother=smoother_config(args), kpt_thr=args.kpt_thr,
+                                pose_nms=args.pose_nms or None))
     return VideoOutputs.open(args.out_dir, source, meta, header, score_thr=args.kpt_thr,
                              video=not args.no_video, segment_frames=args.video_segment)
 
