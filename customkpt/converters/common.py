@@ -142,8 +142,8 @@ def write_json(obj: Any, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + '.tmp')
     with open(tmp, 'w', encoding='utf-8') as fh:
-        json.dump(obj, fh, ensure_ascii=False, separators=(',', ':'))
-        fh.write('\n')
+        # json.dumps runs the C encoder, json.dump the pure-Python one (3x slower).
+        fh.write(json.dumps(obj, ensure_ascii=False, separators=(',', ':')) + '\n')
     os.replace(tmp, path)
     return path
 
