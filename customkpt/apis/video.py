@@ -19,6 +19,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from customkpt.core.boxes import oks_nms
+from customkpt.core.instance_scores import rescore_instances
 from customkpt.meta import DEFAULT_SIGMA, default_sigmas
 
 from .boxes import BoxProvider, build_box_provider
@@ -202,12 +203,9 @@ class VideoPoseEstimator:
         n = len(kpts)
         if not self.pose_nms_thr or n < 2:
             return np.arange(n, dtype=np.int64)
-        confident = scores > self.score_thr
-        count = confident.sum(-1)
-        kpt_part = np.where(count > 0, (scores * confident).sum(-1) / np.maximum(count, 1), 0.0)
+        ranks = rescore_instances(scores, bbox_scores, keypoint_score_thr=self.score_thr)
         areas = (bboxes[:, 2] - bboxes[:, 0]) * (bboxes[:, 3] - bboxes[:, 1])
-        keep = oks_nms(kpts, bbox_scores * kpt_part, areas, self._nms_sigmas(kpts.shape[1]),
-                       self.pose_nms_thr)
+        keep = oks_nms(kpts, ranks, areas, self._nms_sigmas(kpts.shape[1]), self.pose_nms_thr)
         return np.sort(keep)
 
     def process(self, frame: np.ndarray, frame_idx: int,

@@ -5,7 +5,8 @@ one-to-one with predictions), ``K`` keypoints. Coordinates are in image
 pixels.
 
 * :func:`rescore_instances` - the instance score that ranks predictions for
-  COCO AP (box score x mean of the confident keypoint scores).
+  COCO AP (box score x mean of the confident keypoint scores; from
+  :mod:`customkpt.core.instance_scores`).
 * :func:`keypoint_errors`, :func:`pck`, :func:`pck_curve`, :func:`auc`,
   :func:`epe` - PCK-family metrics for top-down predictions paired with their
   ground truth.
@@ -16,38 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-SCORE_MODES = ('bbox_keypoint', 'bbox', 'keypoint')
-
-
-def rescore_instances(keypoint_scores: np.ndarray, bbox_scores: np.ndarray | None = None,
-                      mode: str = 'bbox_keypoint', keypoint_score_thr: float = 0.2) -> np.ndarray:
-    """Instance scores used to rank predictions for COCO AP.
-
-    The keypoint part is the mean of the keypoint scores above
-    ``keypoint_score_thr`` (0 when none is above it).
-
-    Args:
-        keypoint_scores: (N, K) keypoint confidences.
-        bbox_scores: (N,) box (detector) scores; ones when None.
-        mode: ``'bbox_keypoint'`` (box score x keypoint part), ``'bbox'``
-            (box score only) or ``'keypoint'`` (keypoint part only).
-        keypoint_score_thr: confidence above which a keypoint counts.
-
-    Returns:
-        (N,) float64 instance scores.
-    """
-    kp = np.asarray(keypoint_scores, dtype=np.float64)
-    kp = kp.reshape(kp.shape[0], -1) if kp.ndim != 2 else kp
-    box = (np.ones(kp.shape[0]) if bbox_scores is None else
-           np.asarray(bbox_scores, dtype=np.float64).reshape(-1))
-    if mode not in SCORE_MODES:
-        raise ValueError(f'score mode must be one of {SCORE_MODES}, got {mode!r}')
-    if mode == 'bbox':
-        return box.copy()
-    valid = kp > keypoint_score_thr
-    count = valid.sum(axis=1)
-    kpt_part = np.where(count > 0, (kp * valid).sum(axis=1) / np.maximum(count, 1), 0.0)
-    return kpt_part if mode == 'keypoint' else box * kpt_part
+from customkpt.core.instance_scores import SCORE_MODES, rescore_instances
 
 
 def keypoint_errors(pred: np.ndarray, gt: np.ndarray, mask: np.ndarray) -> np.ndarray:
