@@ -182,3 +182,29 @@ def test_norm_eval_keeps_every_batchnorm_in_eval_but_trainable():
     model.eval()
     model.train()
     assert all(not bn.training for bn in _bns(model))
+
+
+def test_default_init_keeps_pytorch_conv_init_and_unit_batchnorm():
+    # From scratch, PyTorch's own conv init (uniform, std 1/sqrt(3 fan_in))
+    # trained better than Kaiming normal (std sqrt(2 / fan_out)), so
+    # init_weights must not redraw the convolutions.
+    torch.manual_seed(0)
+    net = MODELS.build(dict(type='HRNet', arch='w32'))
+    for m in net.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.weight.data.fill_(0.5)
+    net.init_weights()
+    conv = net.stage2[0].branches[0][0].conv1          # 3x3, 32 -> 32
+    fan_in = conv.in_channels * 9
+    assert conv.weight.std().item() == pytest.approx((3 * fan_in) ** -0.5, rel=0.1)
+    assert conv.weight.abs().max().item() <= fan_in ** -0.5 + 1e-6
+    assert all(bool((m.weight == 1).all()) for m in _bns(net))
+
+
+def test_explicit_init_cfg_still_applies():
+    net = MODELS.build(dict(type='HRNet', arch='w32', init_cfg=[
+        dict(type='Kaiming', layer='Conv2d', mode='fan_out', nonlinearity='relu')]))
+    net.init_weights()
+    conv = net.stage2[0].branches[0][0].conv1
+    assert conv.weight.std().item() == pytest.approx((2 / (conv.out_channels * 9)) ** 0.5,
+                                                     rel=0.1)

@@ -244,8 +244,10 @@ class HRNet(BaseModule):
             Frozen parts get ``requires_grad=False`` and stay in eval mode.
         norm_eval: keep every BatchNorm in eval mode while training (useful
             with small batches when fine-tuning).
-        init_cfg: mmengine init config; Kaiming convs and unit BatchNorm by
-            default.
+        init_cfg: mmengine init config; by default the convolutions keep
+            PyTorch's own init (uniform, std 1/sqrt(3 fan_in)) and BatchNorm
+            gets unit scale: from scratch this trained better than Kaiming
+            normal (docs/benchmarks.md, "Against MMPose 1.3.2").
         extra: a spec dict; overrides ``arch`` when given.
 
     Output: a one-element list with the highest-resolution feature map,
@@ -267,8 +269,7 @@ class HRNet(BaseModule):
         if not -1 <= frozen_stages <= 4:
             raise ValueError(f'frozen_stages must be in -1..4, got {frozen_stages}')
         if init_cfg is None:
-            init_cfg = [dict(type='Kaiming', layer='Conv2d'),
-                        dict(type='Constant', val=1, layer='BatchNorm2d')]
+            init_cfg = [dict(type='Constant', val=1, layer='BatchNorm2d')]
         super().__init__(init_cfg=init_cfg)
         self.arch = arch if isinstance(arch, str) else 'custom'
         self.spec = spec
