@@ -226,7 +226,8 @@ def oks_nms(kpts: np.ndarray, scores: np.ndarray, areas: np.ndarray, sigmas: Arr
         areas: (M,) instance areas (pixels^2).
         sigmas: (K,) OKS sigmas.
         thr: suppression threshold; a pose with OKS > ``thr`` to a kept one
-            is dropped.
+            is dropped. A pose with a non-finite point neither suppresses
+            nor is suppressed (its OKS is undefined).
 
     Returns:
         (M',) int64 indices of the kept poses, highest score first.
@@ -248,5 +249,5 @@ def oks_nms(kpts: np.ndarray, scores: np.ndarray, areas: np.ndarray, sigmas: Arr
         if rest.size == 0:
             break
         sim = oks(kpts[top], all_vis, (areas[top] + areas[rest]) / 2.0, kpts[rest], sigmas)
-        order = rest[sim <= thr]
+        order = rest[~(sim > thr)]                # NaN OKS: keep
     return np.asarray(keep, dtype=np.int64)

@@ -214,6 +214,19 @@ def test_oks_nms_hand_computed() -> None:
     assert oks_nms(np.zeros((0, 3, 2)), np.zeros(0), np.zeros(0), sigmas).tolist() == []
 
 
+def test_oks_nms_a_non_finite_pose_suppresses_nothing_and_survives() -> None:
+    sigmas = np.full(3, 0.1)
+    a = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
+    broken = a.copy()
+    broken[1] = np.nan
+    kpts = np.stack([broken, a, a + [1.0, 0.0]])
+    areas = np.full(3, 100.0)
+    # the broken pose ranks first: the other two still meet each other
+    assert oks_nms(kpts, np.array([0.9, 0.8, 0.7]), areas, sigmas, thr=0.88).tolist() == [0, 1]
+    # ranked last, it is kept rather than silently dropped
+    assert oks_nms(kpts, np.array([0.1, 0.8, 0.7]), areas, sigmas, thr=0.88).tolist() == [1, 0]
+
+
 def test_oks_with_prediction_masks_matches_the_tracker_rule():
     """The tracker's OKS (points valid in both poses, the reference's area)
     is :func:`oks` with ``pred_valid``, one reference at a time."""
