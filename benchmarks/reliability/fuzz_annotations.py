@@ -175,7 +175,8 @@ def quiet_logs() -> None:
     frozen out of the collector's generations)."""
     import gc
 
-    import customkpt.cli.check  # noqa: F401  (torch, mmengine, the registries)
+    import customkpt.datasets  # noqa: F401  (torch, mmengine, the registries)
+    import customkpt.registry  # noqa: F401
     from mmengine.logging import MMLogger
     gc.freeze()
     MMLogger.get_current_instance().setLevel(logging.ERROR)

@@ -18,17 +18,13 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from customkpt.core.boxes import oks_nms
+from customkpt.core.boxes import DEFAULT_POSE_NMS_THR, oks_nms
 from customkpt.core.instance_scores import rescore_instances
 from customkpt.meta import DEFAULT_SIGMA, default_sigmas
 
 from .boxes import BoxProvider, build_box_provider
 
 __all__ = ['VideoPoseEstimator', 'model_box_floor', 'DEFAULT_POSE_NMS_THR']
-
-#: OKS above which :class:`VideoPoseEstimator` drops the lower-scored of two
-#: poses of one frame (see ``pose_nms_thr``).
-DEFAULT_POSE_NMS_THR = 0.9
 
 
 def _is_config(obj: Any) -> bool:

@@ -13,14 +13,10 @@ from typing import Any
 import cv2
 import numpy as np
 from mmengine.config import Config, DictAction
-from mmengine.registry import init_default_scope
 
 from customkpt.core.arrays import to_numpy_or_none
 from customkpt.core.flip import flip_keypoints
-from customkpt.engine.config import load_config
 from customkpt.errors import UserError
-from customkpt.registry import DATASETS
-from customkpt.visualization.draw import draw_instances, heatmap_overlay, hstack_images, put_title
 
 from .common import make_parser
 
@@ -74,6 +70,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def build_dataset(cfg: Config, split: str, with_pipeline: bool = True) -> Any:
     """Build ``cfg.<split>_dataloader.dataset`` in the config's scope
     (with an empty pipeline unless ``with_pipeline``)."""
+    from mmengine.registry import init_default_scope
+
+    from customkpt.registry import DATASETS
     key = f'{split}_dataloader'
     loader = cfg.get(key)
     if not loader or 'dataset' not in loader:
@@ -107,6 +106,7 @@ def enlarge(img: np.ndarray, kpts: np.ndarray, bbox: np.ndarray | None = None
 def draw_original(data: dict, meta: dict, kpt_thr: float) -> np.ndarray:
     """Ground truth on the full image, beside its mirror image with keypoints
     flipped by ``meta['flip_indices']``."""
+    from customkpt.visualization.draw import draw_instances, hstack_images, put_title
     img = cv2.imread(str(data['img_path']), cv2.IMREAD_COLOR)
     if img is None:
         raise FileNotFoundError(f'cannot read image {data["img_path"]}')
@@ -150,6 +150,8 @@ def run_pipeline(dataset: Any, idx: int) -> dict | None:
 def draw_transformed(data: dict, meta: dict, kpt_thr: float) -> np.ndarray:
     """The augmented crop with its keypoints (enlarged when small), plus a
     heatmap overlay when the pipeline made heatmaps."""
+    from customkpt.visualization.draw import (draw_instances, heatmap_overlay, hstack_images,
+                                              put_title)
     img = data.get('img')
     if img is None:
         raise KeyError('the pipeline produced no "img" (is LoadImage in it?)')
@@ -212,6 +214,7 @@ def browse(cfg: Config, split: str, out_dir: Path, num: int, mode: str,
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status."""
     args = parse_args(argv)
+    from customkpt.engine.config import load_config
     cfg = load_config(args.config, args.cfg_options)
     if args.seed is not None:
         random.seed(args.seed)

@@ -6,19 +6,17 @@ from __future__ import annotations
 
 import argparse
 import copy
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 from mmengine.config import DictAction
 
-from customkpt.datasets.base import BaseKeypointDataset
-from customkpt.datasets.validation import DatasetValidationError, read_json
-from customkpt.engine.config import load_config
 from customkpt.meta import KeypointMetaError
-from customkpt.registry import DATASETS
 
-from .check_images import decode_sample
 from .common import make_parser
+
+if TYPE_CHECKING:
+    from customkpt.datasets.base import BaseKeypointDataset
 
 SPLITS = ('train', 'val', 'test')
 EXAMPLES = (
@@ -84,6 +82,7 @@ def leaf_datasets(cfg: Any, where: str) -> Iterator[tuple[str, dict]]:
 def config_datasets(path: str, split: str, cfg_options: dict | None = None
                     ) -> list[tuple[str, dict]]:
     """(label, config) of the annotation-file datasets of a config's dataloaders."""
+    from customkpt.engine.config import load_config
     cfg = load_config(path, cfg_options)
     out = []
     for name in (SPLITS if split == 'all' else (split,)):
@@ -99,6 +98,7 @@ def config_datasets(path: str, split: str, cfg_options: dict | None = None
 def file_dataset(args: argparse.Namespace) -> list[tuple[str, dict]]:
     """The dataset config of ``--ann-file`` (a file that cannot be read is
     left to the dataset, which reports why)."""
+    from customkpt.datasets.validation import DatasetValidationError, read_json
     try:
         is_list = isinstance(read_json(args.ann_file), list)
     except DatasetValidationError:
@@ -141,6 +141,7 @@ def statistics(ds: BaseKeypointDataset) -> list[str]:
 
 def build(cfg: dict, decode_all: bool) -> BaseKeypointDataset:
     """The dataset of ``cfg``, its invalid records skipped (reported, not raised)."""
+    from customkpt.registry import DATASETS
     cfg = copy.deepcopy(cfg)
     cfg.update(pipeline=[], skip_invalid=True, lazy_init=False)
     if decode_all:
@@ -154,6 +155,9 @@ def check(label: str, cfg: dict, args: argparse.Namespace) -> tuple[int, int]:
     Returns:
         (errors, warnings).
     """
+    from customkpt.datasets.validation import DatasetValidationError
+
+    from .check_images import decode_sample
     print(f'== {label}: {cfg.get("type")} {cfg.get("ann_file")}')
     max_lines = args.max_problems or None
     hint = '--max-problems 0 lists all'

@@ -7,12 +7,9 @@ import os.path as osp
 import warnings
 from pathlib import Path
 
-import torch
-
 from customkpt.core.presets import COCO_NAMES, COCO_SIGMAS
-from customkpt.meta import KeypointMeta
-from customkpt.models.convert_paddle import convert_paddle_state_dict, read_pdparams
 from customkpt.errors import UserError
+from customkpt.meta import KeypointMeta
 
 from .common import make_parser
 
@@ -102,6 +99,9 @@ def check_against_model(state_dict: dict, arch: str) -> tuple[list[str], list[st
 def main(argv: list[str] | None = None) -> int:
     """Convert and write; exit status 1 when --strict finds problems."""
     args = parse_args(argv)
+    import torch
+
+    from customkpt.models.convert_paddle import convert_paddle_state_dict, read_pdparams
     params = read_pdparams(args.src)
     state_dict, unmapped = convert_paddle_state_dict(params)
     print(f'{args.src}: {len(params)} arrays, {len(params) - len(unmapped)} mapped')

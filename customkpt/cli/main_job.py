@@ -13,12 +13,8 @@ import time
 from pathlib import Path
 
 from mmengine.config import Config
-from mmengine.runner import Runner
 
 from customkpt.demo import make_self5_dataset
-from customkpt.engine.config import load_config
-from customkpt.registry import DATASETS
-from customkpt.visualization.curves import plot_curves
 
 from .browse import browse
 from .common import REPO_ROOT, make_parser
@@ -51,6 +47,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def demo_config(data: Path) -> Config:
     """The CPU-sized self5 config, pointed at ``data``."""
+    from customkpt.engine.config import load_config
     cfg = load_config(str(CONFIG))
     root = str(data) + '/'
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
@@ -64,6 +61,7 @@ def demo_config(data: Path) -> Config:
 
 def check_data(cfg: Config) -> dict:
     """Build both splits without a pipeline: that validates every record."""
+    from customkpt.registry import DATASETS
     stats = {}
     for split in ('train', 'val'):
         ds_cfg = cfg[f'{split}_dataloader'].dataset.copy()
@@ -77,6 +75,7 @@ def check_data(cfg: Config) -> dict:
 def evaluate(cfg: Config, checkpoint: str | None, work_dir: Path,
              show_dir: Path | None = None) -> dict:
     """Run the test loop with ``checkpoint`` (None: the untrained model)."""
+    from mmengine.runner import Runner
     cfg = cfg.copy()
     cfg.load_from, cfg.resume, cfg.work_dir = checkpoint, False, str(work_dir)
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=-1)
@@ -92,6 +91,9 @@ def evaluate(cfg: Config, checkpoint: str | None, work_dir: Path,
 def main(argv: list[str] | None = None) -> dict:
     """Run every step; returns the summary written to summary.json."""
     args = parse_args(argv)
+    from mmengine.runner import Runner
+
+    from customkpt.visualization.curves import plot_curves
     t0 = time.time()
     work_dir = Path(args.work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from customkpt.core.run_logs import RUN_MODES
+
 from .common import make_parser
 
 EXAMPLES = (
@@ -28,7 +30,6 @@ asked-for key is missing.
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line arguments."""
-    from customkpt.visualization.curves import RUN_MODES
     p = make_parser('plot', 'Plot training curves of an mmengine work dir', EXAMPLES, NOTES)
     p.add_argument('work_dir', help='work dir, a run timestamp folder or a scalars.json')
     p.add_argument('--out', help='output PNG (default: WORK_DIR/curves.png)')
@@ -41,8 +42,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status."""
-    from customkpt.visualization.curves import plot_curve_sheets
     args = parse_args(argv)
+    from customkpt.visualization.curves import plot_curve_sheets
     paths, plan = plot_curve_sheets(args.work_dir, args.out, keys=args.keys, runs=args.runs)
     for key in plan.skipped:
         print(f'skipped {key}: -1 or NaN throughout', file=sys.stderr)

@@ -10,9 +10,7 @@ import os.path as osp
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from customkpt.checkpoint import SAFETENSORS_META_KEY, SIDECAR_SUFFIX, checkpoint_meta, load_local
 from customkpt.errors import UserError
 
 from .common import make_parser
@@ -48,6 +46,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def strip_checkpoint(ckpt: dict, source: str) -> dict:
     """``{'state_dict': ..., 'meta': ...}`` of a training checkpoint."""
+    import torch
+
+    from customkpt.checkpoint import checkpoint_meta
     if isinstance(ckpt.get('state_dict'), dict):
         state_dict = ckpt['state_dict']
     elif ckpt and all(isinstance(v, torch.Tensor) for v in ckpt.values()):
@@ -88,15 +89,17 @@ def _hashed(tmp: Path, stem: Path, suffix: str) -> Path:
 
 
 def _json_default(value):
-    if isinstance(value, (np.generic, np.ndarray)):
-        return value.tolist()
-    if isinstance(value, torch.Tensor):
+    import torch
+    if isinstance(value, (np.generic, np.ndarray, torch.Tensor)):
         return value.tolist()
     return str(value)
 
 
 def publish(src: str, out: str, safetensors: bool = False) -> list[Path]:
     """Write the published file(s); returns their paths."""
+    import torch
+
+    from customkpt.checkpoint import SAFETENSORS_META_KEY, SIDECAR_SUFFIX, load_local
     ckpt = load_local(src)  # .pth or .safetensors, weights_only rules, errors name the file
     if not isinstance(ckpt, dict):
         raise ValueError(f'{src}: expected a checkpoint dict, got {type(ckpt).__name__}')

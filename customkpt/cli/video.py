@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from customkpt.apis import VideoOutputs, VideoPoseEstimator, open_source, run_video
-from customkpt.apis.video import DEFAULT_POSE_NMS_THR
+from customkpt.core.boxes import DEFAULT_POSE_NMS_THR
 
 from .box_options import add_box_args, box_config
 from .common import make_parser
+
+if TYPE_CHECKING:
+    from customkpt.apis import VideoOutputs, VideoPoseEstimator
 
 SMOOTHERS = ('none', 'oneeuro', 'ema', 'savgol')
 TRACKERS = ('oks', 'iou', 'combined', 'none')
@@ -159,6 +161,7 @@ def tracker_config(args: argparse.Namespace) -> dict[str, Any] | None:
 
 def build_estimator(args: argparse.Namespace) -> VideoPoseEstimator:
     """Predictor, box provider, tracker and smoother of the arguments."""
+    from customkpt.apis import VideoPoseEstimator
     return VideoPoseEstimator(build_predictor(args), box_config(args),
                               tracker=tracker_config(args), smoother=smoother_config(args),
                               score_thr=args.kpt_thr, pose_nms_thr=args.pose_nms or None)
@@ -166,6 +169,7 @@ def build_estimator(args: argparse.Namespace) -> VideoPoseEstimator:
 
 def open_outputs(args: argparse.Namespace, source: Any, meta: dict[str, Any]) -> VideoOutputs:
     """The writers under ``--out-dir``; the JSON header records the settings."""
+    from customkpt.apis import VideoOutputs
     header = dict(source=str(args.input), kind=source.kind, fps=source.fps,
                   keypoint_names=list(meta.get('keypoint_names') or []),
                   skeleton=meta.get('skeleton') or [],
@@ -194,6 +198,7 @@ def _print_summary(summary: Any, declared: int | None) -> None:
 def run(args: argparse.Namespace) -> int:
     """Process the input and print what was done; returns the exit status
     (130 after Ctrl-C, 143 after SIGTERM)."""
+    from customkpt.apis import open_source, run_video
     source = open_source(args.input, fps=args.fps, max_frames=args.max_frames)
     if args.smooth == 'oneeuro' and not source.fps:
         print('customkpt video: the input has no frame rate (give --fps): One Euro cutoffs '

@@ -11,8 +11,8 @@ from typing import Sequence, Union
 
 import numpy as np
 
-__all__ = ['AREA_EPS', 'DERIVED_BOX_PADDING', 'xywh_to_xyxy', 'xyxy_to_xywh', 'clip_boxes',
-           'boxes_from_points', 'box_iou', 'nms', 'oks', 'oks_nms']
+__all__ = ['AREA_EPS', 'DERIVED_BOX_PADDING', 'DEFAULT_POSE_NMS_THR', 'xywh_to_xyxy',
+           'xyxy_to_xywh', 'clip_boxes', 'boxes_from_points', 'box_iou', 'nms', 'oks', 'oks_nms']
 
 ArrayLike = Union[np.ndarray, Sequence[float], float]
 
@@ -21,6 +21,9 @@ AREA_EPS = float(np.spacing(1))
 #: Fraction of the labelled-point extent's longer side added on every side of
 #: a box derived from points.
 DERIVED_BOX_PADDING = 0.25
+#: OKS above which the video pipeline (``VideoPoseEstimator``, ``customkpt video
+#: --pose-nms``) drops the lower-scored of two poses of one frame.
+DEFAULT_POSE_NMS_THR = 0.9
 
 
 def xywh_to_xyxy(boxes: np.ndarray, dtype: type = np.float32) -> np.ndarray:

@@ -19,13 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from customkpt.core.run_logs import RUN_MODES
+
 from .panels import SINGLE_SHEET_MAX, PanelPlan, Sheet, plan_panels
 
 #: Keys of training lines that are axes, not curves.
 AXIS_KEYS = ('step', 'iter', 'epoch')
 #: Keys of validation lines that are bookkeeping, not metrics.
 VAL_NON_METRICS = ('step', 'iter', 'epoch', 'time', 'data_time')
-RUN_MODES = ('auto', 'newest', 'all')
 
 logger = logging.getLogger(__name__)
 

@@ -45,9 +45,6 @@ def test_help_has_description_and_examples(command, capsys):
     assert f'  customkpt {command}' in examples or 'tools/' in examples
 
 
-#: Commands whose module still loads torch when it is imported (their --help with it).
-HELP_LOADS_TORCH = {'check', 'browse', 'video', 'publish', 'convert-weights', 'plot',
-                    'main-job'}
 #: Run in a fresh interpreter: ``customkpt COMMAND --help`` with every import of
 #: torch refused and recorded (with the customkpt lines that led to it).
 HELP_PROBE = """
@@ -78,9 +75,7 @@ print(json.dumps(dict(code=code, usage=out.getvalue()[:80], torch=NoTorch.asked[
 """
 
 
-@pytest.mark.parametrize('command', [
-    pytest.param(c, marks=pytest.mark.xfail(strict=True, reason='imports torch at module level'))
-    if c in HELP_LOADS_TORCH else c for c in sorted(cli.COMMANDS)])
+@pytest.mark.parametrize('command', sorted(cli.COMMANDS))
 def test_help_loads_no_torch(command):
     res = subprocess.run([sys.executable, '-c', HELP_PROBE, command], capture_output=True,
                          text=True, timeout=120, cwd=str(ROOT))

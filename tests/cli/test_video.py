@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from customkpt.apis import init_model
+from customkpt.apis import VideoPoseEstimator, init_model
 from customkpt.cli import video as tool
 from customkpt.converters.dlc_tables import read_csv_table
 from customkpt.demo import render_video_frame
@@ -186,14 +186,14 @@ def test_detector_boxes(data, tmp_path):
 
 
 def test_interrupt_keeps_outputs(data, tmp_path, monkeypatch, capsys):
-    original = tool.VideoPoseEstimator.process
+    original = VideoPoseEstimator.process
 
     def process(self, frame, frame_idx, timestamp=None):
         if frame_idx == 4:
             raise KeyboardInterrupt
         return original(self, frame, frame_idx, timestamp)
 
-    monkeypatch.setattr(tool.VideoPoseEstimator, 'process', process)
+    monkeypatch.setattr(VideoPoseEstimator, 'process', process)
     out = tmp_path / 'out'
     rc = tool.main([str(data['video']), *_model_args(data), '--out-dir', str(out)])
     captured = capsys.readouterr()
