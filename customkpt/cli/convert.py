@@ -22,6 +22,7 @@ EXAMPLES = (
     'customkpt convert aic annotations.json OUT --images-dir path/to/images',
     'customkpt convert mpii mpii_train.json OUT --images-dir images --no-split',
     'customkpt convert sleap labels.v001.pkg.slp OUT --split-by video',
+    'customkpt convert sleap copied-project/labels.v001.slp OUT --images-dir copied-project',
     'customkpt convert deepposekit annotations.h5 OUT --skeleton skeleton.csv',
     'customkpt convert cvat annotations.xml OUT --images-dir path/to/images --label mouse',
     'customkpt convert labelstudio export.json OUT --images-dir path/to/media/upload',
@@ -40,7 +41,10 @@ table's folder. customkpt to-dlc writes such a table back.
 sleap reads a .slp / .pkg.slp file (user instances; --sleap-predictions adds
 predicted ones) and deepposekit an annotation .h5 (with --skeleton CSV, the
 name,parent,swap table): both need h5py and write the labelled frames to
-OUT/images, the image root. cvat reads a "COCO Keypoints 1.0" .json or a
+OUT/images, the image root. sleap finds referenced videos and images at
+their stored path, beside the .slp and, for a project copied to another
+machine, below --images-dir DIR by their path's trailing components
+(videos/a.mp4, then a.mp4). cvat reads a "COCO Keypoints 1.0" .json or a
 "CVAT for images 1.1" .xml export, labelstudio a Label Studio JSON export;
 their images are found below --images-dir (default: the file's folder; cvat
 also tries the images/ folders of its export archive). A file labelling
@@ -57,7 +61,7 @@ Split (at image level): a seeded random split by default
 folder / video on one side; --val-every N sends ids 1, N+1, 2N+1, ... to val;
 --no-split writes one all.json.
 """
-_USES_IMAGES_DIR = ('aic', 'mpii', 'cvat', 'labelstudio')
+_USES_IMAGES_DIR = ('aic', 'mpii', 'cvat', 'labelstudio', 'sleap')
 _USES_KEYPOINTS = ('labelme', 'labelstudio')
 _USES_LABEL = ('sleap', 'cvat', 'labelstudio')
 _WRITES_IMAGES = ('sleap', 'deepposekit')
@@ -87,7 +91,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                                'AIC/MPII/SLEAP/DeepPoseKit/CVAT/Label Studio file')
     p.add_argument('out', help='output folder for train.json / val.json (or all.json)')
     p.add_argument('--images-dir', help='image folder of aic/mpii/cvat/labelstudio (default: '
-                                        'the annotation file\'s folder)')
+                                        'the annotation file\'s folder); sleap: a further '
+                                        'folder to find referenced videos / images in (a '
+                                        'project copied to another machine)')
     p.add_argument('--keypoints', help='labelme/labelstudio: comma-separated keypoint names in '
                                        'order (default: labels in order of first appearance)')
     p.add_argument('--skeleton', metavar='CSV',

@@ -35,10 +35,17 @@ left/right words in the names when the skeleton has no symmetry). Instances
 of one skeleton are converted; a file using several names them and
 ``label`` picks one.
 
+Labelled frames without any instance, and frames none of whose instances is
+converted (only predicted ones without ``predictions``, or only instances of
+another skeleton), are left out; the notes count both.
+
 Images: the labelled frames (those with a converted instance) are written
 below ``images_out`` as ``video<i>_<source name>/<frame:06d>.png`` (or
 ``.jpg`` for JPEG frames embedded in a package), see
 :mod:`~customkpt.converters.sleap_frames`; ``images_out`` is the image root.
+Referenced videos and image files that are no longer where the file says
+(a project copied to another machine) are also looked for below
+``images_dir``, by their stored path's trailing components.
 Images are ordered by video, then frame number; each records ``video`` and
 ``folder`` (both the sub-folder name, for ``--split-by video``) and
 ``frame_idx``.
@@ -137,9 +144,12 @@ def _instance(t: _Tables, row: int, path: Path) -> _Instance:
 
 def _frame_instances(t: _Tables, path: Path, predictions: bool, counts: Counter
                      ) -> dict[tuple[int, int], list[_Instance]]:
-    """(video, frame number) -> the instances to convert, in file order.
-    ``counts`` receives the predicted instances left out, by reason."""
+    """(video, frame number) -> the instances to convert, in file order (an
+    empty list for a frame without one). ``counts`` receives the predicted
+    instances left out, by reason, and ``'empty frames'``: the frames
+    without any instance."""
     out: dict[tuple[int, int], list[_Instance]] = {}
+    instance_rows: Counter = Counter()
     for r, frame in enumerate(t.frames):
         start, end = int(frame['instance_id_start']), int(frame['instance_id_end'])
         if not 0 <= start <= end <= len(t.instances):
@@ -163,9 +173,10 @@ def _frame_instances(t: _Tables, path: Path, predictions: bool, counts: Counter
                     counts['replaced'] += 1
                     continue
             kept.append(_instance(t, i, path))
-        if kept:
-            key = (int(frame['video']), int(frame['frame_idx']))
-            out.setdefault(key, []).extend(kept)
+        key = (int(frame['video']), int(frame['frame_idx']))
+        out.setdefault(key, []).extend(kept)
+        instance_rows[key] += len(rows)
+    counts['empty frames'] = sum(n == 0 for n in instance_rows.values())
     return out
 
 
@@ -192,6 +203,7 @@ def _category(skel: SleapSkeleton, name: str | None, path: Path) -> tuple[dict, 
 def convert_sleap(slp_file: str | Path, images_out: str | Path, predictions: bool = False,
                   label: str | None = None, bbox_pad: float = DEFAULT_BBOX_PAD,
                   min_margin: float = DEFAULT_MIN_MARGIN, category_name: str | None = None,
+                  images_dir: str | Path | None = None,
                   progress: bool = True) -> ConversionResult:
     """Convert a SLEAP ``.slp`` or ``.pkg.slp`` file.
 
@@ -203,6 +215,9 @@ def convert_sleap(slp_file: str | Path, images_out: str | Path, predictions: boo
         bbox_pad: padding of the boxes derived from points.
         min_margin: smallest box margin in pixels.
         category_name: category (and dataset) name; default the skeleton's.
+        images_dir: a further folder to look for referenced videos and image
+            files in (a project moved to another machine), after the stored
+            path and the label file's folder.
         progress: show a progress bar.
 
     Returns:
@@ -211,9 +226,12 @@ def convert_sleap(slp_file: str | Path, images_out: str | Path, predictions: boo
     Raises:
         ConversionError: a missing h5py, not a SLEAP file, missing datasets or
             fields, inconsistent rows, asymmetric symmetries, missing or
-            unreadable videos (naming the file, the row or video, the field).
+            unreadable videos (naming the file, the row or video, the field,
+            and for a missing file every place looked at).
     """
     path = Path(slp_file)
+    if images_dir is not None and not Path(images_dir).is_dir():
+        raise ConversionError(f'{path}: --images-dir {images_dir} is not a folder')
     counts: Counter = Counter()
     with open_hdf5(path, 'SLEAP') as fh:
         meta, format_id = read_metadata(fh, path)
@@ -225,15 +243,17 @@ def convert_sleap(slp_file: str | Path, images_out: str | Path, predictions: boo
         category, derived = _category(skel, category_name, path)
         builder = CocoBuilder(category, bbox_pad=bbox_pad, min_margin=min_margin)
         writer = FrameWriter(images_out)
-        _add_frames(builder, fh, path, videos, frames, chosen, writer, progress)
+        lookup = Path(images_dir) if images_dir is not None else None
+        _add_frames(builder, fh, path, videos, frames, chosen, writer, lookup, progress)
     _notes(builder, counts, skel, category, derived, frames, chosen)
     return builder.finish(images_out, 'sleap')
 
 
 def _add_frames(builder: CocoBuilder, fh: Any, path: Path, videos: list[dict],
                 frames: dict[tuple[int, int], list[_Instance]], chosen: int,
-                writer: FrameWriter, progress: bool) -> None:
-    """Write the frames with instances of the chosen skeleton and add them."""
+                writer: FrameWriter, images_dir: Path | None, progress: bool) -> None:
+    """Write the frames with instances of the chosen skeleton and add them
+    (referenced files are also looked for below ``images_dir``)."""
     wanted: dict[int, list[int]] = {}
     for (video, idx), insts in frames.items():
         if any(inst.skeleton == chosen for inst in insts):
@@ -245,7 +265,8 @@ def _add_frames(builder: CocoBuilder, fh: Any, path: Path, videos: list[dict],
             raise ConversionError(f'{path}: frames refer to video {video}, but the file lists '
                                   f'{len(videos)} videos')
         folder = video_folder_name(fh, video, videos[video])
-        files = write_video_frames(fh, path, video, videos[video], wanted[video], writer, folder)
+        files = write_video_frames(fh, path, video, videos[video], wanted[video], writer,
+                                   folder, images_dir)
         for idx in sorted(wanted[video]):
             file_name, width, height = files[idx]
             img_id = builder.add_image(file_name, width, height, video=folder, folder=folder,
@@ -261,6 +282,14 @@ def _notes(builder: CocoBuilder, counts: Counter, skel: SleapSkeleton, category:
            derived: bool, frames: dict[tuple[int, int], list[_Instance]], chosen: int) -> None:
     other = sum(inst.skeleton != chosen for insts in frames.values() for inst in insts)
     builder.skip('another skeleton', other)
+    empty = counts['empty frames']
+    if empty:
+        builder.note(f'{empty} labelled frame(s) without an instance left out')
+    written = sum(any(inst.skeleton == chosen for inst in insts) for insts in frames.values())
+    unconverted = len(frames) - written - empty
+    if unconverted:
+        builder.note(f'{unconverted} labelled frame(s) without an instance of {skel.name!r} '
+                     'to convert left out (only predicted instances or another skeleton\'s)')
     if counts['predicted']:
         builder.note(f'{counts["predicted"]} predicted instance(s) left out (convert them '
                      'with --sleap-predictions)')

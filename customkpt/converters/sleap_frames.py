@@ -20,13 +20,19 @@ A SLEAP video (one ``videos_json`` backend, see
   OpenCV (see :func:`~customkpt.converters.frames.read_video_frames`) and
   written as PNG.
 
-Referenced files are looked for at the stored path, relative to the label
-file's folder, and by file name beside the label file.
+Referenced files (videos, image-sequence frames, external HDF5 files) are
+looked for at the stored path, relative to the label file's folder, and by
+file name beside the label file; then, for projects moved to another
+machine, below the label file's folder and below ``images_dir`` (when
+given) by the stored path's trailing components, longest first (a file
+stored as ``/old/proj/videos/a.mp4`` is found as ``videos/a.mp4`` or
+``a.mp4`` below either). A file found nowhere is an error listing every
+place looked at.
 """
 from __future__ import annotations
 
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Sequence
 
 import numpy as np
@@ -69,15 +75,35 @@ def video_folder_name(fh: Any, index: int, backend: dict) -> str:
     return f'video{index}_{stem}' if stem else f'video{index}'
 
 
-def _find_file(filename: str, label_file: Path, where: str) -> Path:
+def _trailing_paths(filename: str) -> list[str]:
+    """The stored path's trailing components, longest first: ``/a/b/c.png``
+    -> ``a/b/c.png``, ``b/c.png``, ``c.png`` (nothing before a drive, the
+    root or a ``..``)."""
+    parts = PurePosixPath(filename.replace('\\', '/')).parts
+    kept: list[str] = []
+    for part in parts:
+        if part in ('/', '..') or part.endswith(':'):
+            kept = []
+        elif part != '.':
+            kept.append(part)
+    return ['/'.join(kept[i:]) for i in range(len(kept))]
+
+
+def _find_file(filename: str, label_file: Path, where: str,
+               images_dir: Path | None = None) -> Path:
+    """A referenced file (module notes); ``images_dir``: an extra folder."""
     stored = Path(filename.replace('\\', '/'))
     candidates = [stored, label_file.parent / stored, label_file.parent / _name_of(filename)]
+    roots = [label_file.parent] + ([Path(images_dir)] if images_dir is not None else [])
+    candidates += [root / tail for root in roots for tail in _trailing_paths(filename)]
     for cand in candidates:
         if cand.is_file():
             return cand
+    hint = ('' if images_dir is not None else
+            ', or pass --images-dir with the folder that holds it')
     raise ConversionError(f'{where}: file {filename!r} not found (looked at '
                           f'{[str(c) for c in dict.fromkeys(candidates)]}); put it beside '
-                          f'{label_file.name}')
+                          f'{label_file.name}{hint}')
 
 
 def _is_embedded(fh: Any, backend: dict, label_file: Path) -> bool:
@@ -88,9 +114,10 @@ def _is_embedded(fh: Any, backend: dict, label_file: Path) -> bool:
 
 
 def write_video_frames(fh: Any, label_file: Path, index: int, backend: dict,
-                       frames: Sequence[int], writer: FrameWriter, folder: str
-                       ) -> dict[int, tuple[str, int, int]]:
-    """Write the frames ``frames`` of video ``index``.
+                       frames: Sequence[int], writer: FrameWriter, folder: str,
+                       images_dir: Path | None = None) -> dict[int, tuple[str, int, int]]:
+    """Write the frames ``frames`` of video ``index``; referenced files are
+    also looked for below ``images_dir`` (module notes).
 
     Returns:
         frame number -> ``(file_name, width, height)``, file names relative to
@@ -101,18 +128,19 @@ def write_video_frames(fh: Any, label_file: Path, index: int, backend: dict,
         return _hdf5_frames(fh, backend, frames, writer, folder, f'{where} (embedded)')
     filename = str(backend.get('filename') or '')
     if backend.get('dataset') and filename.lower().endswith(_HDF5_SUFFIXES):
-        external = _find_file(filename, label_file, where)
+        external = _find_file(filename, label_file, where, images_dir)
         with open_hdf5(external, 'SLEAP video') as other:
             if backend['dataset'] not in other:
                 raise ConversionError(f'{where}: {external} has no dataset '
                                       f'{backend["dataset"]!r}')
             return _hdf5_frames(other, backend, frames, writer, folder, f'{where} ({external})')
     if backend.get('filenames'):
-        return _image_sequence(backend['filenames'], label_file, frames, writer, folder, where)
+        return _image_sequence(backend['filenames'], label_file, frames, writer, folder, where,
+                               images_dir)
     if not filename or filename == '.':
         raise ConversionError(f'{where}: the video backend names no file and no embedded '
                               f'dataset: {backend}')
-    video = _find_file(filename, label_file, where)
+    video = _find_file(filename, label_file, where, images_dir)
     out = {}
     for idx, img in read_video_frames(video, frames, f'{where} ({video})'):
         out[idx] = writer.write_array(f'{folder}/{idx:06d}', img, f'{where}, frame {idx}')
@@ -150,13 +178,13 @@ def _hdf5_frames(fh: Any, backend: dict, frames: Sequence[int], writer: FrameWri
 
 
 def _image_sequence(filenames: Sequence[str], label_file: Path, frames: Sequence[int],
-                    writer: FrameWriter, folder: str, where: str
-                    ) -> dict[int, tuple[str, int, int]]:
+                    writer: FrameWriter, folder: str, where: str,
+                    images_dir: Path | None = None) -> dict[int, tuple[str, int, int]]:
     out = {}
     for idx in sorted(set(int(f) for f in frames)):
         if not 0 <= idx < len(filenames):
             raise ConversionError(f'{where}, frame {idx}: the image sequence has '
                                   f'{len(filenames)} images')
-        src = _find_file(str(filenames[idx]), label_file, f'{where}, frame {idx}')
+        src = _find_file(str(filenames[idx]), label_file, f'{where}, frame {idx}', images_dir)
         out[idx] = writer.copy_file(f'{folder}/{idx:06d}', src)
     return out

@@ -104,3 +104,24 @@ def test_duplicate_point_without_groups_and_missing_image(tmp_path):
     with pytest.raises(ConversionError, match='a.json: no imageWidth/imageHeight and image '
                                               'not found'):
         convert_labelme(src, progress=False)
+
+
+def test_images_without_an_instance_are_kept_and_counted(labelme_dir, write_image):
+    write_image(labelme_dir / 'e1.png', 30, 20)
+    write_image(labelme_dir / 'e2.png', 30, 20)
+    _write(labelme_dir / 'e1.json', 'e1.png', [], size=(30, 20))
+    _write(labelme_dir / 'e2.json', 'e2.png', [     # only a shape that is ignored
+        {'label': 'tail', 'points': [[1, 1], [2, 2], [3, 1]], 'shape_type': 'polygon'}],
+        size=(30, 20))
+    res = convert_labelme(labelme_dir, progress=False)
+    images = {i['file_name']: i['id'] for i in res.coco['images']}
+    assert 'e1.png' in images and 'e2.png' in images and len(images) == 5
+    annotated = {a['image_id'] for a in res.coco['annotations']}
+    assert images['e1.png'] not in annotated and images['e2.png'] not in annotated
+    assert '2 image(s) without an instance kept (no annotation)' in res.stats.notes
+    # the box-only group of a.json is an instance without points: skipped, not an image
+    # without an instance
+    assert res.stats.skipped == {'no labelled point': 1}
+    res = convert_labelme(labelme_dir, progress=False, exclude=[labelme_dir / 'e1.json',
+                                                                labelme_dir / 'e2.json'])
+    assert not any('without an instance' in n for n in res.stats.notes)

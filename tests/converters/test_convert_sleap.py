@@ -267,3 +267,91 @@ def test_cli_writes_frames_into_out_images(slp_file, tmp_path, capsys):
         convert_main(['sleap', str(slp_file), str(out), '--skeleton', 'x.csv'])
     with pytest.raises(ConversionError, match='--sleap-predictions is only for sleap'):
         convert_main(['cvat', str(slp_file), str(out), '--sleap-predictions'])
+
+
+FOUR = [(10, 12, True), (20, 22, True), (30, 32, True), (40, 42, True)]
+
+
+def test_frames_without_an_instance_are_counted(tmp_path):
+    frames = [(0, 3, [_user(FOUR)]), (0, 10, []), (0, 11, [_pred(FOUR)])]
+    path = write_slp(tmp_path / 'e.slp', frames, videos=VIDEOS[:1],
+                     embedded={0: {3: _png(10), 10: _png(20), 11: _png(30)}})
+    res = convert_sleap(path, tmp_path / 'img', progress=False)
+    assert [i['frame_idx'] for i in res.coco['images']] == [3]
+    assert '1 labelled frame(s) without an instance left out' in res.stats.notes
+    assert any(n.startswith("1 labelled frame(s) without an instance of 'fly' to convert "
+                            'left out') for n in res.stats.notes)
+    res = convert_sleap(path, tmp_path / 'img2', predictions=True, progress=False)
+    assert [i['frame_idx'] for i in res.coco['images']] == [3, 11]
+    assert not any('of \'fly\' to convert' in n for n in res.stats.notes)
+    assert '1 labelled frame(s) without an instance left out' in res.stats.notes
+
+
+def _moved_project(tmp_path: Path) -> tuple[Path, Path]:
+    """A .slp whose image sequences (two folders with the same file names)
+    and video were stored under /old/proj, now copied to ``tmp/new/proj``;
+    the .slp itself sits elsewhere. Returns (slp, new project folder)."""
+    proj = tmp_path / 'new' / 'proj'
+    seqs = []
+    for v, grey in (('m1', 40), ('m2', 160)):
+        (proj / 'labeled-data' / v).mkdir(parents=True)
+        for i in range(2):
+            cv2.imwrite(str(proj / 'labeled-data' / v / f'img{i}.png'),
+                        np.full((30, 40, 3), grey + 10 * i, np.uint8))
+        seqs.append({'backend': {'filenames': [f'C:\\old\\proj\\labeled-data\\{v}\\img{i}.png'
+                                               for i in range(2)], 'grayscale': False}})
+    (proj / 'videos').mkdir()
+    write_video(proj / 'videos' / 'clip.avi')
+    videos = seqs + [{'backend': {'filename': '/old/proj/videos/clip.avi', 'grayscale': False,
+                                  'dataset': '', 'input_format': ''}}]
+    frames = [(0, 1, [_user(FOUR)]), (1, 1, [_user(FOUR)]), (2, 5, [_user(FOUR)])]
+    (tmp_path / 'elsewhere').mkdir()
+    return write_slp(tmp_path / 'elsewhere' / 'labels.slp', frames, videos=videos), proj
+
+
+def test_images_dir_finds_the_frames_of_a_moved_project(tmp_path):
+    slp, proj = _moved_project(tmp_path)
+    with pytest.raises(ConversionError) as info:
+        convert_sleap(slp, tmp_path / 'img', progress=False)
+    msg = str(info.value)
+    assert "video 0, frame 1: file 'C:\\\\old\\\\proj\\\\labeled-data\\\\m1\\\\img1.png' " \
+           'not found' in msg
+    assert str(slp.parent / 'old' / 'proj' / 'labeled-data' / 'm1' / 'img1.png') in msg
+    assert str(slp.parent / 'img1.png') in msg and '--images-dir' in msg
+    res = convert_sleap(slp, tmp_path / 'img', images_dir=proj, progress=False)
+    out = tmp_path / 'img'
+    names = [i['file_name'] for i in res.coco['images']]
+    assert names == ['video0_m1/000001.png', 'video1_m2/000001.png', 'video2_clip/000005.png']
+    # the longest matching trailing path wins: m1/img1.png and m2/img1.png are not mixed up
+    assert (out / names[0]).read_bytes() == (proj / 'labeled-data/m1/img1.png').read_bytes()
+    assert (out / names[1]).read_bytes() == (proj / 'labeled-data/m2/img1.png').read_bytes()
+    assert abs(float(cv2.imread(str(out / names[2])).mean()) - 100) < 6   # video frame 5
+    # a deeper folder finds the frames by their shorter trailing paths; the video
+    # is not below it, and the error lists the places looked at there too
+    with pytest.raises(ConversionError) as info:
+        convert_sleap(slp, tmp_path / 'img3', images_dir=proj / 'labeled-data', progress=False)
+    msg = str(info.value)
+    assert "video 2: file '/old/proj/videos/clip.avi' not found" in msg
+    for tail in ('old/proj/videos/clip.avi', 'videos/clip.avi', 'clip.avi'):
+        assert str(proj / 'labeled-data' / tail) in msg
+    assert '--images-dir' not in msg
+    with pytest.raises(ConversionError,
+                       match=r'labels\.slp: --images-dir .*nothing is not a folder'):
+        convert_sleap(slp, tmp_path / 'img4', images_dir=proj / 'nothing', progress=False)
+
+
+def test_a_project_copied_with_its_subfolders_needs_no_option(tmp_path):
+    slp, proj = _moved_project(tmp_path)
+    moved = proj / 'labels.slp'
+    slp.rename(moved)
+    res = convert_sleap(moved, tmp_path / 'img', progress=False)
+    assert len(res.coco['images']) == 3
+
+
+def test_cli_passes_images_dir_to_sleap(tmp_path):
+    slp, proj = _moved_project(tmp_path)
+    out = tmp_path / 'ds'
+    assert convert_main(['sleap', str(slp), str(out), '--images-dir', str(proj),
+                         '--no-split', '--no-progress']) == 0
+    coco = json.loads((out / 'all.json').read_text())
+    assert len(coco['images']) == 3
