@@ -110,12 +110,14 @@ def run_logged(cmd: list[str], log: Path) -> tuple[str, float]:
     return proc.stdout, seconds
 
 
-def train(name: str, ann_file: Path, args: argparse.Namespace) -> tuple[Path, float]:
-    """Train one model; (its last checkpoint, seconds)."""
+def train(name: str, ann_file: Path, args: argparse.Namespace, config: Path = CONFIG,
+          extra: tuple[str, ...] = ()) -> tuple[Path, float]:
+    """Train one model (``config``, with ``extra`` ``--cfg-options`` after the
+    shared ones); (its last checkpoint, seconds)."""
     work = Path(args.work_dir) / name
     work.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, 'tools/train.py', str(CONFIG), '--work-dir', str(work),
-           '--cfg-options', *cfg_options(args, ann_file)]
+    cmd = [sys.executable, 'tools/train.py', str(config), '--work-dir', str(work),
+           '--cfg-options', *cfg_options(args, ann_file), *extra]
     print(f'[{name}] training on {ann_file}', flush=True)
     _, seconds = run_logged(cmd, work / 'train.log')
     ckpt = work / f'epoch_{args.epochs}.pth'
