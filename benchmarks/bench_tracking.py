@@ -82,6 +82,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument('--checkpoint', help='its checkpoint')
     p.add_argument('--boxes', default='gt-jitter',
                    help='gt-jitter, or a customkpt video --boxes source (with a model)')
+    p.add_argument('--detect-every', type=int, default=None, metavar='N',
+                   help='with --boxes track+detector:MODEL: the video command\'s --detect-every')
     p.add_argument('--kpt-thr', type=float, default=0.3)
     p.add_argument('--pose-nms', type=float, nargs='+', default=None, metavar='OKS',
                    help='pose OKS-NMS thresholds to compare (0: none); by default the '
@@ -192,13 +194,15 @@ def _model_parts(args: argparse.Namespace, video: Path, truth: Dict[str, Any]):
     cli = [str(video), '--kpt-thr', str(args.kpt_thr)]
     cli += ['--onnx', args.onnx] if args.onnx else ['--config', args.config]
     cli += ['--checkpoint', args.checkpoint] if args.checkpoint else []
+    cli += ['--detect-every', str(args.detect_every)] if args.detect_every else []
     vargs = video_cli.parse_args(cli + ['--boxes', 'full' if args.boxes == 'gt-jitter'
                                         else args.boxes])
     predictor = CachedPredictor(video_cli.build_predictor(vargs))
     if args.boxes == 'gt-jitter':
         oracle = NoisyTruth(truth, args, dict(predictor.meta))
         return predictor, oracle.boxes, f'model {args.onnx or args.config} on jittered boxes'
-    return predictor, video_cli.box_config(vargs), f'model on --boxes {args.boxes}'
+    every = f' --detect-every {args.detect_every}' if args.detect_every else ''
+    return predictor, video_cli.box_config(vargs), f'model on --boxes {args.boxes}{every}'
 
 
 def _run(video: Path, truth: Dict[str, Any], args: argparse.Namespace,

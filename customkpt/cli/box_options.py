@@ -34,6 +34,10 @@ def add_box_args(p: argparse.ArgumentParser) -> None:
                        help='track: while even the fallback\'s boxes cannot be followed, '
                             'hold the last boxes and try the fallback every this many frames '
                             '(30 for the whole frame; 1 for a detector: every lost frame)')
+    boxes.add_argument('--detect-every', type=int, default=None, metavar='N',
+                       help='track+detector: also run the detector every N frames and add '
+                            'the subjects it finds that no track follows (default: only when '
+                            'tracking is lost)')
     boxes.add_argument('--det-classes', type=int, nargs='*', default=[0],
                        help='detector classes kept (none given: all)')
     boxes.add_argument('--det-config', default=None,
@@ -67,13 +71,19 @@ def box_config(args: argparse.Namespace) -> dict[str, Any]:
     tracking = dict(type='KeypointTrackingBoxes', score_thr=args.kpt_thr,
                     padding=args.track_padding, min_size=args.track_min_size)
     retry = args.track_retry
+    every = getattr(args, 'detect_every', None)
+    if every is not None and not spec.startswith('track+detector:'):
+        raise ValueError(f'--detect-every is for --boxes track+detector:MODEL, not {spec!r}')
+    if every is not None and every < 1:
+        raise ValueError(f'--detect-every must be at least 1, got {every}')
     if spec == 'track':
         return dict(tracking, fallback=dict(type='FullFrameBoxes'),
                     retry_interval=30 if retry is None else retry)
     if spec.startswith('detector:') and len(spec) > 9:
         return detector(spec[9:])
     if spec.startswith('track+detector:') and len(spec) > 15:
-        return dict(tracking, fallback=detector(spec[15:]),
-                    retry_interval=1 if retry is None else retry)
+        cfg = dict(tracking, fallback=detector(spec[15:]),
+                   retry_interval=1 if retry is None else retry)
+        return cfg if every is None else dict(cfg, refresh_interval=every)
     raise ValueError(f'--boxes {spec!r}: expected full, file:PATH, track, detector:MODEL.onnx '
                      'or track+detector:MODEL.onnx')

@@ -159,6 +159,19 @@ def test_box_and_smoother_configs():
     assert tool.tracker_config(args) is None
 
 
+def test_detect_every_refreshes_the_tracked_boxes_from_the_detector():
+    args = tool.parse_args(['in.mp4', '--onnx', 'm.onnx', '--boxes', 'track+detector:y.onnx',
+                            '--detect-every', '5'])
+    cfg = tool.box_config(args)
+    assert cfg['refresh_interval'] == 5 and cfg['fallback']['onnx_path'] == 'y.onnx'
+    for boxes, every in (('track', '5'), ('detector:y.onnx', '5'),
+                         ('track+detector:y.onnx', '0')):
+        args = tool.parse_args(['in.mp4', '--onnx', 'm.onnx', '--boxes', boxes,
+                                '--detect-every', every])
+        with pytest.raises(ValueError, match='--detect-every'):
+            tool.box_config(args)
+
+
 def test_detector_boxes(data, tmp_path):
     import onnx
     from onnx import TensorProto, helper, numpy_helper
