@@ -1,11 +1,12 @@
 """Which COCOeval implementation runs the keypoint evaluation.
 
 ``'faster'`` is faster-coco-eval's ``COCOeval_faster`` (per-image matching
-and accumulation in C++), ``'pycocotools'`` and ``'xtcocotools'`` the Python
-ones; ``'auto'`` takes faster-coco-eval when it is importable, else
-pycocotools. All three get the definition's own sigmas and the same keypoint
-parameters (:data:`KEYPOINT_MAX_DETS`, :data:`KEYPOINT_AREA_RANGES`), and
-give the same ten numbers.
+and accumulation in C++) with the keypoint OKS and the loading of results in
+numpy (:mod:`~customkpt.evaluation.coco_fast`), ``'pycocotools'`` and
+``'xtcocotools'`` the Python ones; ``'auto'`` takes faster-coco-eval when it
+is importable, else pycocotools. All three get the definition's own sigmas
+and the same keypoint parameters (:data:`KEYPOINT_MAX_DETS`,
+:data:`KEYPOINT_AREA_RANGES`), and give the same ten numbers.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import numpy as np
 from mmengine.logging import print_log
 
 __all__ = ['BACKENDS', 'KEYPOINT_MAX_DETS', 'KEYPOINT_AREA_RANGES', 'resolve_backend',
-           'coco_backend', 'make_keypoint_eval']
+           'coco_backend', 'make_keypoint_eval', 'load_results']
 
 BACKENDS = ('auto', 'faster', 'pycocotools', 'xtcocotools')
 #: COCO's keypoint parameters: one detection limit and the (all, medium,
@@ -32,8 +33,10 @@ _LOGGED: set = set()
 def _import_classes(backend: str) -> tuple[type, type]:
     """(COCO, COCOeval) of a concrete backend; ImportError when it is absent."""
     if backend == 'faster':
-        from faster_coco_eval import COCO, COCOeval_faster
-        return COCO, COCOeval_faster
+        from faster_coco_eval import COCO  # ImportError here when it is absent
+
+        from .coco_fast import FasterKeypointEval
+        return COCO, FasterKeypointEval
     if backend == 'xtcocotools':
         from xtcocotools.coco import COCO
         from xtcocotools.cocoeval import COCOeval
@@ -112,3 +115,19 @@ def make_keypoint_eval(backend: str, eval_cls: type, coco_gt: Any, coco_dt: Any,
     ev.params.areaRngLbl = [label for label, _ in KEYPOINT_AREA_RANGES]
     ev.params.areaRng = [list(rng) for _, rng in KEYPOINT_AREA_RANGES]
     return ev
+
+
+def load_results(backend: str, coco_gt: Any, results: list[dict]) -> Any:
+    """Keypoint results as the concrete ``backend``'s COCO, as
+    ``coco_gt.loadRes`` makes it (``results`` themselves are left as they
+    are).
+
+    Args:
+        backend: ``'faster'``, ``'pycocotools'`` or ``'xtcocotools'``.
+        coco_gt: the ground truth as that backend's COCO, indexed.
+        results: non-empty COCO keypoint results on images of ``coco_gt``.
+    """
+    if backend == 'faster':
+        from .coco_fast import load_keypoint_results
+        return load_keypoint_results(coco_gt, results)
+    return coco_gt.loadRes([dict(r) for r in results])  # loadRes adds keys to each dict

@@ -13,7 +13,7 @@ import numpy as np
 from mmengine.fileio import get_local_path
 from mmengine.logging import print_log
 
-from .coco_backends import BACKENDS, coco_backend, make_keypoint_eval
+from .coco_backends import BACKENDS, coco_backend, load_results, make_keypoint_eval
 
 __all__ = ['COCO_KEYPOINT_STATS', 'BACKENDS', 'BOX_AREA_FACTOR', 'coco_backend', 'load_coco_gt',
            'gt_from_results', 'evaluate_keypoints']
@@ -147,8 +147,7 @@ def evaluate_keypoints(gt: dict, preds: list[dict], sigmas: np.ndarray, backend:
         coco_gt.dataset = gt
         coco_gt.createIndex()
         if kept:
-            # loadRes adds keys to each dict but only reads 'keypoints'
-            coco_dt = coco_gt.loadRes([dict(p) for p in kept])
+            coco_dt = load_results(backend, coco_gt, kept)
         else:
             coco_dt = coco_cls()
             coco_dt.dataset = dict(images=list(gt['images']),

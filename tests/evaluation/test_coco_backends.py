@@ -16,14 +16,15 @@ from customkpt.evaluation.coco_eval import COCO_KEYPOINT_STATS, evaluate_keypoin
 NUM_KPTS = 7
 
 
-def _instance(rng: np.random.Generator, img_id: int) -> tuple[dict, np.ndarray]:
+def _instance(rng: np.random.Generator, img_id: int,
+              num_kpts: int = NUM_KPTS) -> tuple[dict, np.ndarray]:
     """One ground-truth annotation (small, medium or large; some points
     unlabelled; a few crowd or without labelled points) and its points."""
     side = rng.choice([24.0, 60.0, 160.0]) * rng.uniform(0.8, 1.2)
     w, h = side * rng.uniform(0.7, 1.3, 2)
     x, y = rng.uniform(0, 400, 2)
-    pts = np.stack([x + rng.uniform(0, w, NUM_KPTS), y + rng.uniform(0, h, NUM_KPTS)], 1)
-    vis = rng.choice([0, 1, 2], NUM_KPTS, p=[0.25, 0.25, 0.5])
+    pts = np.stack([x + rng.uniform(0, w, num_kpts), y + rng.uniform(0, h, num_kpts)], 1)
+    vis = rng.choice([0, 1, 2], num_kpts, p=[0.25, 0.25, 0.5])
     kind = rng.uniform()
     if kind < 0.08:
         vis[:] = 0  # COCOeval ignores it
@@ -43,7 +44,8 @@ def _prediction(rng: np.random.Generator, ann: dict, pts: np.ndarray) -> dict:
                 keypoints=flat.reshape(-1).tolist(), score=float(rng.uniform(0.05, 1.0)))
 
 
-def generated_set(seed: int = 0, num_images: int = 14) -> tuple[dict, list, np.ndarray]:
+def generated_set(seed: int = 0, num_images: int = 14,
+                  num_kpts: int = NUM_KPTS) -> tuple[dict, list, np.ndarray]:
     """Ground truth (two categories, crowd and unlabelled instances, all area
     ranges), predictions (matches, misses, false positives, one image over
     the 20-detection limit) and custom sigmas."""
@@ -52,17 +54,17 @@ def generated_set(seed: int = 0, num_images: int = 14) -> tuple[dict, list, np.n
     for img_id in range(1, num_images + 1):
         images.append(dict(id=img_id, width=640, height=480))
         for _ in range(int(rng.integers(1, 5))):
-            ann, pts = _instance(rng, img_id)
+            ann, pts = _instance(rng, img_id, num_kpts)
             anns.append(ann)
             for _ in range(25 if img_id == 3 else int(rng.uniform() < 0.85)):
                 preds.append(_prediction(rng, ann, pts))
         for _ in range(int(rng.integers(0, 3))):  # false positives
-            ann, pts = _instance(rng, img_id)
+            ann, pts = _instance(rng, img_id, num_kpts)
             preds.append(_prediction(rng, ann, pts))
-    cats = [dict(id=c, name=f'c{c}', keypoints=[f'k{i}' for i in range(NUM_KPTS)])
+    cats = [dict(id=c, name=f'c{c}', keypoints=[f'k{i}' for i in range(num_kpts)])
             for c in (1, 2)]
     gt = dict(images=images, categories=cats, annotations=anns)
-    return gt, preds, rng.uniform(0.02, 0.12, NUM_KPTS)
+    return gt, preds, rng.uniform(0.02, 0.12, num_kpts)
 
 
 @pytest.mark.parametrize('use_area', [True, False])
