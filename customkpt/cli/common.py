@@ -3,6 +3,7 @@ and the one way a user's error is reported."""
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import sys
 from pathlib import Path
@@ -97,6 +98,23 @@ def parse_run_args(parser: argparse.ArgumentParser, argv: list[str] | None
     return args
 
 
+def _keep_config_file(cfg: Any) -> Any:
+    """``cfg``, or a copy without its file name when that file lives in the
+    work dir: the Runner writes the resolved config to
+    ``work_dir/<config file name>`` and would overwrite the editable one
+    (with its ``${knob}`` references) that ``train --data`` wrote there; the
+    resolved copy is then written as ``work_dir/<timestamp>.py`` instead."""
+    filename, work_dir = cfg.filename, cfg.get('work_dir')
+    if not filename or not work_dir:
+        return cfg
+    target = os.path.join(work_dir, os.path.basename(filename))
+    if not (os.path.exists(target) and os.path.samefile(filename, target)):
+        return cfg
+    cfg = copy.deepcopy(cfg)
+    object.__setattr__(cfg, '_filename', None)
+    return cfg
+
+
 def run_loop(cfg: Any, launcher: str, loop: str) -> Any:
     """Build an mmengine ``Runner`` from ``cfg`` and run its ``loop``
     (``'train'`` or ``'test'``) inside a process group for ``launcher``;
@@ -115,7 +133,7 @@ def run_loop(cfg: Any, launcher: str, loop: str) -> Any:
     if cfg.get('load_from'):
         check_checkpoint_fits_config(cfg, cfg.load_from, resume=bool(cfg.get('resume')))
     init_cpu_process_group(launcher)
-    runner = Runner.from_cfg(cfg)
+    runner = Runner.from_cfg(_keep_config_file(cfg))
     try:
         return getattr(runner, loop)()
     finally:

@@ -87,4 +87,8 @@ def test_one_command_trains_and_evaluates_the_demo_data(demo, tmp_path):
     assert f'[train --data] logs:        {work}/' in said
     cfg = load_config(str(work / 'config.py'))
     assert cfg.train_cfg.max_epochs == 1 and cfg.work_dir == str(work)
+    # the Runner's resolved dump went beside it, not over the editable file
+    assert "flip_pairs='${flip_pairs}'" in (work / 'config.py').read_text()
+    snapshots = [p for p in work.glob('*.py') if p.name != 'config.py']
+    assert len(snapshots) == 1 and '${' not in snapshots[0].read_text()
     assert list((work / 'eval').glob('*/*.log'))  # the evaluation logged apart
