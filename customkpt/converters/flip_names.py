@@ -14,7 +14,7 @@ from typing import Sequence
 
 from ..meta import KeypointMetaError, derive_flip_pairs, side_partners
 
-__all__ = ['flip_pairs_from_names']
+__all__ = ['flip_pairs_from_names', 'unpaired_side_note']
 
 _DIGITS = re.compile(r'\d+')
 
@@ -48,16 +48,32 @@ def flip_pairs_from_names(names: Sequence[str]) -> tuple[list[list[int]], list[s
     except KeypointMetaError as exc:
         return [], [f'no flip pairs derived: {exc}; set flip_pairs (0-based) in the '
                     "config's metainfo"]
-    paired = {i for pair in pairs for i in pair}
+    note = unpaired_side_note(names, pairs)
+    return pairs, [note] if note else []
+
+
+def unpaired_side_note(names: Sequence[str], pairs: Sequence[Sequence[int]],
+                       where: str = "the config's metainfo") -> str | None:
+    """What a horizontal flip does to the names that mark a side but are in
+    none of ``pairs`` (it keeps their labels), with the pairs their names
+    suggest; ``None`` when every such name is paired.
+
+    Args:
+        names: the K keypoint names.
+        pairs: the definition's 0-based flip pairs.
+        where: where the note tells the user to set ``flip_pairs``.
+    """
+    names = [str(n) for n in names]
+    paired = {int(i) for pair in pairs for i in pair}
     unpaired = [i for i, n in enumerate(names) if i not in paired and side_partners(n)]
     if not unpaired:
-        return pairs, []
+        return None
     note = (f'{len(unpaired)} names mark a side but no other name differs from them only by '
             f'the side word, so they have no flip pair and a horizontal flip keeps their '
             f'labels: {[names[i] for i in unpaired]}')
     suggested = _suggested_pairs(names, unpaired)
     if suggested:
-        note += ('; if these mirror each other, set flip_pairs in the config\'s metainfo: '
+        note += (f'; if these mirror each other, set flip_pairs in {where}: '
                  + ', '.join(f'{names[a]}<->{names[b]}' for a, b in suggested)
                  + f' = {[list(p) for p in suggested]}')
-    return pairs, [note]
+    return note

@@ -128,3 +128,17 @@ def test_an_unknown_model_is_refused(datasets, tmp_path):
     from customkpt.errors import UserError
     with pytest.raises(UserError, match="--model 'resnet': choose one of"):
         prepare_run(datasets['coco'], model='resnet', work_dir=tmp_path)
+
+
+def test_the_report_warns_of_sided_points_without_a_flip_pair(datasets, tmp_path):
+    unpaired = kit.coco(tmp_path / 'nopairs', 12, flip_pairs=[])
+    plan = prepare_run(unpaired, model='hrnet-cpu', work_dir=tmp_path / 'w',
+                       memory=kit.no_memory_limit)
+    notes = [line for line in plan.lines if line.startswith('note: 2 names mark a side')]
+    assert len(notes) == 1
+    assert "horizontal flip keeps their labels: ['leftear', 'rightear']" in notes[0]
+    assert notes[0].endswith(f'set flip_pairs in {plan.config} (the knob at its top): '
+                             'leftear<->rightear = [[1, 2]]')
+    paired = prepare_run(datasets['coco'], model='hrnet-cpu', work_dir=tmp_path / 'w2',
+                         memory=kit.no_memory_limit)
+    assert not any('mark a side' in line for line in paired.lines)

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
+from customkpt.converters.flip_names import unpaired_side_note
+
 from .facts import TrainFacts, read_train_facts
 from .prepare import PreparedData, prepare_data
 from .recipes import RECIPES, build_run_config, recipe_values, render_child
@@ -111,6 +113,9 @@ def _report(plan: RunPlan, cfg_options: dict | None) -> list[str]:
               f'keypoints ({meta.num_keypoints}): {", ".join(names)}; flip pairs: {pairs}',
               f'model {plan.model}: {RECIPES[plan.model].summary} ({RECIPES[plan.model].path})']
     lines += list(plan.schedule.why)
+    unpaired = unpaired_side_note(names, meta.flip_pairs, where=f'{plan.config} (the knob at its top)')
+    if unpaired:
+        lines.append(f'note: {unpaired}')
     if plan.model.startswith('rtmpose') and not (cfg_options or {}).get('load_from'):
         lines.append('note: RTMPose learns very slowly from random weights on a small dataset '
                      '(docs/models.md); start it from an RTMPose checkpoint with '
