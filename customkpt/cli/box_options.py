@@ -71,7 +71,7 @@ def box_config(args: argparse.Namespace) -> dict[str, Any]:
     tracking = dict(type='KeypointTrackingBoxes', score_thr=args.kpt_thr,
                     padding=args.track_padding, min_size=args.track_min_size)
     retry = args.track_retry
-    every = getattr(args, 'detect_every', None)
+    every = args.detect_every
     if every is not None and not spec.startswith('track+detector:'):
         raise ValueError(f'--detect-every is for --boxes track+detector:MODEL, not {spec!r}')
     if every is not None and every < 1:
