@@ -26,7 +26,10 @@ by name:
 * ``centre_offset`` (B, 2, H, W) (x, y);
 * ``keypoint_offsets`` (B, 2K, H, W), channel ``2k`` x and ``2k + 1`` y of
   point ``k``; ``keypoint_scores`` (B, K, H, W) probabilities (keypoint
-  models only).
+  models only);
+* with ``keypoint_heatmaps``: ``keypoint_heatmap`` (B, K, H, W)
+  probabilities and ``keypoint_heatmap_offset`` (B, 2, H, W), which refine
+  the regressed points (:mod:`customkpt.codecs.centre_keypoints`).
 
 numpy only: the ONNX predictor decodes with it. :meth:`CentreLabel.flip_back`
 also takes torch tensors (it only gathers, multiplies and adds), so the
@@ -38,11 +41,12 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from ..core.boxes import clip_boxes, nms, oks_nms
+from ..core.boxes import nms, oks_nms
 from ..core.flip import check_flip_indices, flip_heatmaps
-from ..core.geometry import crop_to_image
 from .base import HeatmapCodec
-from .centre_maps import gaussian_radius, letterbox_region, local_maxima
+from .centre_keypoints import (HEATMAP_OUTPUTS, encode_keypoint_heatmaps, labelled_points,
+                               refine_keypoints)
+from .centre_maps import gaussian_radius, letterbox_region, local_maxima, objects_to_image
 from .gaussian import generate_gaussian_heatmaps
 
 __all__ = ['CentreLabel', 'gaussian_radius', 'local_maxima', 'letterbox_region']
@@ -78,6 +82,13 @@ class CentreLabel:
         nms: ``'box'`` (IoU per class), ``'oks'`` (keypoint models; needs
             the sigmas at decoding) or ``'none'`` (the 3 x 3 peak test alone).
         nms_thr: IoU / OKS above which the lower-scored object is dropped.
+        keypoint_heatmaps: keypoint models only: K keypoint heatmaps and a
+            sub-cell offset map refine the regressed points (see
+            :mod:`~customkpt.codecs.centre_keypoints`). False (the default,
+            and what older exports were) decodes the regression alone.
+        peak_thr: lowest keypoint-heatmap peak that can replace a point.
+        snap_distance: a peak replaces a point only within this fraction
+            of the longer box side of it (None: anywhere inside the box).
 
     Attributes:
         heatmap_size: grid (W, H).
@@ -87,12 +98,15 @@ class CentreLabel:
 
     use_udp = False
     arg_names = ('input_size', 'stride', 'num_classes', 'num_keypoints', 'min_overlap',
-                 'regression_radius', 'max_detections', 'score_thr', 'nms', 'nms_thr')
+                 'regression_radius', 'max_detections', 'score_thr', 'nms', 'nms_thr',
+                 'keypoint_heatmaps', 'peak_thr', 'snap_distance')
 
     def __init__(self, input_size: Sequence[int] = (512, 512), stride: int = 4,
                  num_classes: int = 1, num_keypoints: int = 0, min_overlap: float = 0.7,
                  regression_radius: int = 0, max_detections: int = 100,
-                 score_thr: float = 0.05, nms: str = 'box', nms_thr: float = 0.6) -> None:
+                 score_thr: float = 0.05, nms: str = 'box', nms_thr: float = 0.6,
+                 keypoint_heatmaps: bool = False, peak_thr: float = 0.1,
+                 snap_distance: float | None = 0.3) -> None:
         self.input_size = (int(input_size[0]), int(input_size[1]))
         self.stride = int(stride)
         if self.stride < 1 or any(v % self.stride for v in self.input_size):
@@ -118,15 +132,21 @@ class CentreLabel:
         self.nms_thr = float(nms_thr)
         self.heatmap_size = (self.input_size[0] // self.stride,
                              self.input_size[1] // self.stride)
+        if keypoint_heatmaps and not self.num_keypoints:
+            raise ValueError('CentreLabel: keypoint_heatmaps needs keypoints (num_keypoints > 0)')
+        self.keypoint_heatmaps = bool(keypoint_heatmaps)
+        self.peak_thr = float(peak_thr)
+        self.snap_distance = None if snap_distance is None else float(snap_distance)
 
     @property
     def output_names(self) -> tuple[str, ...]:
-        return BOX_OUTPUTS + (KEYPOINT_OUTPUTS if self.num_keypoints else ())
+        return (BOX_OUTPUTS + (KEYPOINT_OUTPUTS if self.num_keypoints else ())
+                + (HEATMAP_OUTPUTS if self.keypoint_heatmaps else ()))
 
     def output_channels(self) -> dict[str, int]:
         """Channels of each model output, by name."""
         k = self.num_keypoints
-        return dict(zip(self.output_names, (self.num_classes, 2, 2, 2 * k, k)))
+        return dict(zip(self.output_names, (self.num_classes, 2, 2, 2 * k, k, k, 2)))
 
     # ``type`` and every argument of ``arg_names`` (the config that builds
     # the codec again, sizes as lists), written as the heatmap codecs write it.
@@ -177,7 +197,8 @@ class CentreLabel:
             cell, each regressing relative to itself. Where two objects
             meet, a centre cell wins over a neighbour cell and then the
             smaller box wins; boxes whose centre falls outside the input
-            give nothing.
+            give nothing. With ``keypoint_heatmaps`` also the maps of
+            :func:`~customkpt.codecs.centre_keypoints.encode_keypoint_heatmaps`.
         """
         labels = np.asarray(labels, np.int64).reshape(-1)
         w, h = self.heatmap_size
@@ -205,6 +226,11 @@ class CentreLabel:
                     x, y = cell[0] + dx, cell[1] + dy
                     if 0 <= x < w and 0 <= y < h:
                         self._write_cell(out, x, y, centre, size, keypoints, keypoints_visible, i)
+        if self.keypoint_heatmaps:
+            out.update(encode_keypoint_heatmaps(
+                np.asarray(keypoints, np.float64).reshape(-1, k, 2)[index],
+                np.asarray(keypoints_visible).reshape(-1, k)[index], radii, self.input_size,
+                self.stride))
         return out
 
     def _write_cell(self, out: dict[str, np.ndarray], x: int, y: int, centre: np.ndarray,
@@ -217,11 +243,7 @@ class CentreLabel:
         if not self.num_keypoints:
             return
         points = np.asarray(keypoints[i], np.float64).reshape(self.num_keypoints, 2)
-        w_in, h_in = self.input_size
-        with np.errstate(invalid='ignore'):
-            seen = ((np.asarray(keypoints_visible[i]).reshape(-1) > 0.5)
-                    & np.isfinite(points).all(1) & (points >= 0).all(1)
-                    & (points[:, 0] <= w_in - 1) & (points[:, 1] <= h_in - 1))
+        seen = labelled_points(points, keypoints_visible[i], self.input_size)
         offsets = np.where(seen[:, None], points / self.stride - (x, y), 0.0)
         out['keypoint_offsets'][:, y, x] = offsets.reshape(-1)
         out['keypoint_visibility'][:, y, x] = seen
@@ -230,12 +252,17 @@ class CentreLabel:
     def batch_decode(self, centre_heatmap: np.ndarray, box_size: np.ndarray,
                      centre_offset: np.ndarray, keypoint_offsets: np.ndarray | None = None,
                      keypoint_scores: np.ndarray | None = None,
+                     keypoint_heatmap: np.ndarray | None = None,
+                     keypoint_heatmap_offset: np.ndarray | None = None,
                      sigmas: Sequence[float] | None = None) -> list[dict[str, np.ndarray]]:
         """Objects of a batch of outputs (see the module docs), in input pixels.
 
         Peaks of the centre heatmap (3 x 3 maxima at or above ``score_thr``,
-        the ``max_detections`` best over all classes) become objects;
-        ``nms`` then removes duplicates.
+        the ``max_detections`` best over all classes) become objects; with
+        ``keypoint_heatmaps`` their points are refined
+        (:func:`~customkpt.codecs.centre_keypoints.refine_keypoints`);
+        ``nms`` then removes duplicates. Outputs this codec does not
+        decode (the keypoint heatmaps, for a codec without them) are ignored.
 
         Args:
             sigmas: (K,) OKS sigmas, needed for ``nms='oks'``.
@@ -248,7 +275,8 @@ class CentreLabel:
         """
         maps = dict(centre_heatmap=centre_heatmap, box_size=box_size,
                     centre_offset=centre_offset, keypoint_offsets=keypoint_offsets,
-                    keypoint_scores=keypoint_scores)
+                    keypoint_scores=keypoint_scores, keypoint_heatmap=keypoint_heatmap,
+                    keypoint_heatmap_offset=keypoint_heatmap_offset)
         arrays = {}
         for name in self.output_names:
             if maps[name] is None:
@@ -289,6 +317,9 @@ class CentreLabel:
             offsets = maps['keypoint_offsets'][:, y, x].T.reshape(-1, self.num_keypoints, 2)
             out['keypoints'] = ((offsets + cell[:, None]) * self.stride).astype(np.float32)
             out['keypoint_scores'] = maps['keypoint_scores'][:, y, x].T.astype(np.float32)
+        if self.keypoint_heatmaps:
+            out['keypoints'], out['keypoint_scores'] = refine_keypoints(
+                out, maps, self.stride, self.peak_thr, self.max_detections, self.snap_distance)
         kept = self._kept(out, sigmas)
         return {name: value[kept] for name, value in out.items()}
 
@@ -312,24 +343,9 @@ class CentreLabel:
     def to_image(self, objects: Mapping[str, np.ndarray], centre: Sequence[float],
                  size: Sequence[float], image_shape: Sequence[int] | None = None
                  ) -> dict[str, np.ndarray]:
-        """Decoded objects (one image's dict) from input pixels to image
-        pixels, for an input that shows the image region ``centre`` (2,),
-        ``size`` (2,) (:func:`letterbox_region`). With ``image_shape`` (h,
-        w, ...) boxes are clipped to the image and objects whose box is
-        then empty (found in the letterbox border) are dropped."""
-        def back(points: np.ndarray) -> np.ndarray:
-            return crop_to_image(points, self.input_size, centre, size)
-
-        out = dict(objects)
-        boxes = back(np.asarray(objects['bboxes'], np.float32).reshape(-1, 2, 2)).reshape(-1, 4)
-        if 'keypoints' in objects:
-            out['keypoints'] = back(objects['keypoints'])
-        out['bboxes'] = boxes
-        if image_shape is None:
-            return out
-        out['bboxes'] = clip_boxes(boxes, image_shape[1], image_shape[0])
-        keep = (out['bboxes'][:, 2:] > out['bboxes'][:, :2]).all(1)
-        return {name: value[keep] for name, value in out.items()}
+        """:func:`~customkpt.codecs.centre_maps.objects_to_image` of one
+        image's decoded objects, from this codec's input to image pixels."""
+        return objects_to_image(objects, self.input_size, centre, size, image_shape)
 
     # --------------------------------------------------------------- flip
     def flip_back(self, outputs: Mapping[str, Any],
@@ -338,11 +354,12 @@ class CentreLabel:
         original one (numpy arrays or torch tensors, (B, C, H, W)).
 
         Column ``j`` takes mirrored column ``W - 1 - j``; keypoint channels
-        are swapped by ``flip_indices`` (the mirror partner of each point);
-        x offsets become ``c - x`` with ``c = (input_w - 1) / stride - (W -
-        1)``, so that the point they give is mirrored exactly
-        (``x -> input_w - 1 - x``); sizes, y offsets and scores keep their
-        values.
+        (offsets, scores, heatmaps) are swapped by ``flip_indices`` (the
+        mirror partner of each point); x offsets (the keypoint heatmaps'
+        sub-cell ones too) become ``c - x`` with ``c = (input_w - 1) /
+        stride - (W - 1)``, so that the point they give is mirrored exactly
+        (``x -> input_w - 1 - x``); sizes, y offsets, scores and heatmap
+        values keep their values.
 
         Raises:
             ValueError: a keypoint model without a valid ``flip_indices``.
@@ -355,11 +372,12 @@ class CentreLabel:
         pairs = np.stack([2 * table, 2 * table + 1], axis=1).reshape(-1)
         tables = dict(centre_heatmap=np.arange(self.num_classes), box_size=np.arange(2),
                       centre_offset=np.arange(2), keypoint_offsets=pairs,
-                      keypoint_scores=table)
+                      keypoint_scores=table, keypoint_heatmap=table,
+                      keypoint_heatmap_offset=np.arange(2))
         back = {}
         for name in self.output_names:
             value = flip_heatmaps(outputs[name], tables[name], shift=False)
-            if name in ('centre_offset', 'keypoint_offsets'):
+            if name in ('centre_offset', 'keypoint_offsets', 'keypoint_heatmap_offset'):
                 channels = value.shape[-3]
                 sign = np.tile([-1.0, 1.0], channels // 2)
                 add = np.tile([const, 0.0], channels // 2)

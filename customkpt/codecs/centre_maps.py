@@ -1,15 +1,16 @@
 """Grid helpers of :class:`~customkpt.codecs.CentreLabel`: the Gaussian
-radius of a box, the 3 x 3 peak test and the letterbox region of an image
-(numpy only)."""
+radius of a box, the 3 x 3 peak test, the letterbox region of an image and
+the mapping of decoded objects back onto the image (numpy only)."""
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
-from ..core.geometry import boxes_to_regions
+from ..core.boxes import clip_boxes
+from ..core.geometry import boxes_to_regions, crop_to_image
 
-__all__ = ['gaussian_radius', 'local_maxima', 'letterbox_region']
+__all__ = ['gaussian_radius', 'local_maxima', 'letterbox_region', 'objects_to_image']
 
 
 def gaussian_radius(height: np.ndarray, width: np.ndarray, min_overlap: float = 0.7
@@ -60,3 +61,27 @@ def letterbox_region(width: float, height: float, input_size: Sequence[int]
     centre, size = boxes_to_regions(np.array([[0, 0, width, height]], np.float32), 1.0,
                                     input_size)
     return centre[0], size[0]
+
+
+def objects_to_image(objects: Mapping[str, np.ndarray], input_size: Sequence[int],
+                     centre: Sequence[float], size: Sequence[float],
+                     image_shape: Sequence[int] | None = None) -> dict[str, np.ndarray]:
+    """Decoded objects (one image's dict: ``bboxes`` (N, 4) xyxy and, when
+    present, ``keypoints`` (N, K, 2)) from ``input_size`` input pixels to
+    image pixels, for an input that shows the image region ``centre`` (2,),
+    ``size`` (2,) (:func:`letterbox_region`). With ``image_shape`` (h, w,
+    ...) boxes are clipped to the image and objects whose box is then empty
+    (found in the letterbox border) are dropped."""
+    def back(points: np.ndarray) -> np.ndarray:
+        return crop_to_image(points, input_size, centre, size)
+
+    out = dict(objects)
+    boxes = back(np.asarray(objects['bboxes'], np.float32).reshape(-1, 2, 2)).reshape(-1, 4)
+    if 'keypoints' in objects:
+        out['keypoints'] = back(objects['keypoints'])
+    out['bboxes'] = boxes
+    if image_shape is None:
+        return out
+    out['bboxes'] = clip_boxes(boxes, image_shape[1], image_shape[0])
+    keep = (out['bboxes'][:, 2:] > out['bboxes'][:, :2]).all(1)
+    return {name: value[keep] for name, value in out.items()}

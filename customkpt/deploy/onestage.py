@@ -7,12 +7,15 @@ onnxruntime, without torch.
 
 - ``format``, ``format_version`` (as every customkpt sidecar), ``model_kind``;
 - ``input_name``, ``output_names`` (the codec's outputs: ``centre_heatmap``,
-  ``box_size``, ``centre_offset`` and, for keypoint models,
-  ``keypoint_offsets``, ``keypoint_scores``; heatmap and scores already
-  passed through the sigmoid);
+  ``box_size``, ``centre_offset``; for keypoint models ``keypoint_offsets``,
+  ``keypoint_scores`` and, with the codec's ``keypoint_heatmaps``,
+  ``keypoint_heatmap`` and ``keypoint_heatmap_offset``; heatmaps and scores
+  already passed through the sigmoid);
 - ``input_size``, ``mean``, ``std`` (3 floats, network channel order),
   ``color_order`` ('rgb' or 'bgr');
-- ``codec``: the :class:`~customkpt.codecs.CentreLabel` ``to_dict()``;
+- ``codec``: the :class:`~customkpt.codecs.CentreLabel` ``to_dict()``
+  (a codec without ``keypoint_heatmaps``, as older exports wrote it, builds
+  with it off and decodes the regressed points alone);
 - ``category_ids``: the COCO category of each class index;
 - ``flip_test_baked``, ``flip_test``, ``dynamic_batch``, ``opset``;
 - ``meta``: the keypoint definition (``flip_indices``, ``sigmas``, ...).

@@ -24,6 +24,18 @@ def test_config_builds_its_model_and_passes_the_checks(name, keypoints, metrics)
     assert model.head.num_keypoints == keypoints and model.category_ids == [1]
     assert model.head.decoder.input_size == tuple(cfg.input_size) == (128, 96)
     assert model.head.decoder.heatmap_size == (32, 24)            # stride 4
+    # keypoint heatmaps refine the keypoint model's points; the detector has none
+    assert model.head.decoder.keypoint_heatmaps is bool(keypoints)
+    heatmap_branches = {'keypoint_heatmap', 'keypoint_heatmap_offset'} & set(model.head.branches)
+    assert len(heatmap_branches) == (2 if keypoints else 0)
+    outputs = model.predict_outputs(torch.zeros(1, 3, 96, 128))
+    assert list(outputs) == list(model.head.decoder.output_names)
+    if keypoints:
+        assert outputs['keypoint_heatmap'].shape == (1, keypoints, 24, 32)
+        assert outputs['keypoint_heatmap_offset'].shape == (1, 2, 24, 32)
+    for step in cfg.train_dataloader.dataset.pipeline:          # the targets match the head
+        if step['type'] == 'GenerateCentreTarget':
+            assert bool(step['encoder']['keypoint_heatmaps']) is bool(keypoints)
     assert [m['type'] for m in cfg.val_evaluator] == metrics
     for loader in ('train_dataloader', 'val_dataloader'):
         assert cfg[loader].dataset.type == 'CocoImageDataset'
@@ -32,6 +44,14 @@ def test_config_builds_its_model_and_passes_the_checks(name, keypoints, metrics)
         assert METRICS.get(metric['type']) is not None
     Compose(cfg.train_dataloader.dataset.pipeline)    # every step is registered
     Compose(cfg.val_dataloader.dataset.pipeline)
+
+
+def test_keypoint_heatmaps_can_be_turned_off_for_older_checkpoints():
+    cfg = load_config(str(ROOT / 'onestage_self5_cpu.py'), dict(keypoint_heatmaps=False))
+    model = MODELS.build(cfg.model)
+    assert not model.head.decoder.keypoint_heatmaps
+    assert set(model.head.branches) == {'centre_heatmap', 'box_size', 'centre_offset',
+                                        'keypoint_offsets', 'keypoint_scores'}
 
 
 def test_stride_eight_uses_the_coarser_maps():

@@ -1,6 +1,8 @@
 """One-stage ONNX export: the graph's outputs equal the torch model's (plain
-and with the flip test baked in), the onnxruntime predictor finds the same
-objects as the torch predictor, and the sidecar is checked."""
+and with the flip test baked in, keypoint heatmaps included), the
+onnxruntime predictor finds the same objects as the torch predictor (points
+refined by the keypoint heatmaps), the sidecar is checked, and an older
+sidecar without keypoint heatmaps still runs."""
 import json
 
 import numpy as np
@@ -9,6 +11,7 @@ import torch
 
 from customkpt.apis import init_model
 from customkpt.apis.onestage import OneStagePredictor
+from customkpt.codecs import build_codec
 from customkpt.deploy import OnnxOneStagePredictor, OnnxPredictor, is_onestage_export
 from customkpt.deploy.onestage import read_onestage_sidecar
 from customkpt.deploy.onestage_export import export_onestage_onnx
@@ -17,15 +20,22 @@ from customkpt.engine.config import load_config
 CONFIG = 'configs/onestage_self5_cpu.py'
 
 
-@pytest.fixture(scope='module')
-def model():
-    cfg = load_config(CONFIG, dict(input_size=(64, 64), max_detections=8))
+def _model(**options):
+    cfg = load_config(CONFIG, dict(input_size=(64, 64), max_detections=8, **options))
     torch.manual_seed(0)
     model = init_model(cfg)
     with torch.no_grad():  # distinct scores and boxes of some size from random weights
         torch.nn.init.normal_(model.head.branches['centre_heatmap'][-1].weight, std=1.0)
         model.head.branches['box_size'][-1].bias.fill_(3.0)
+        if 'keypoint_heatmap' in model.head.branches:  # distinct peaks, some above peak_thr
+            torch.nn.init.normal_(model.head.branches['keypoint_heatmap'][-1].weight, std=1.0)
+            model.head.branches['keypoint_heatmap'][-1].bias.fill_(0.0)
     return model
+
+
+@pytest.fixture(scope='module')
+def model():
+    return _model(snap_distance=None)
 
 
 @pytest.fixture(scope='module')
@@ -53,6 +63,8 @@ def test_onnx_outputs_equal_the_torch_outputs(model, exports, flip):
         model.test_cfg['flip_test'] = False
     got = _run(exports['flip' if flip else 'plain']['onnx'], x.numpy())
     assert list(got) == list(model.head.decoder.output_names)
+    assert got['keypoint_heatmap'].shape == (2, 5, 16, 16)
+    assert got['keypoint_heatmap_offset'].shape == (2, 2, 16, 16)
     for name, value in expected.items():
         np.testing.assert_allclose(got[name], value.numpy(), atol=2e-4, rtol=1e-3)
 
@@ -67,6 +79,8 @@ def test_onnx_predictor_finds_the_torch_predictors_objects(model, exports):
     for name in ('bboxes', 'keypoints'):
         np.testing.assert_allclose(onnx_out[name], torch_out[name], atol=2e-2)
     np.testing.assert_allclose(onnx_out['scores'], torch_out['scores'], atol=1e-4)
+    np.testing.assert_allclose(onnx_out['keypoint_scores'], torch_out['keypoint_scores'],
+                               atol=1e-4)
     np.testing.assert_array_equal(onnx_out['category_ids'], [1] * len(torch_out['scores']))
     assert (onnx_out['bboxes'][:, 2] <= 100).all() and (onnx_out['bboxes'] >= 0).all()
     # the flip test in numpy (flip_back) equals the one baked into the graph
@@ -74,6 +88,14 @@ def test_onnx_predictor_finds_the_torch_predictors_objects(model, exports):
     baked = OnnxOneStagePredictor(exports['flip']['onnx'])(img)
     np.testing.assert_allclose(numpy_flip['keypoints'], baked['keypoints'], atol=2e-2)
     np.testing.assert_allclose(numpy_flip['scores'], baked['scores'], atol=1e-4)
+    np.testing.assert_allclose(numpy_flip['keypoint_scores'], baked['keypoint_scores'],
+                               atol=1e-4)
+    # the keypoint heatmaps moved some of the points
+    plain.codec = build_codec(dict(plain.codec.to_dict(), keypoint_heatmaps=False))
+    alone = plain(img)
+    np.testing.assert_allclose(alone['bboxes'], onnx_out['bboxes'])
+    moved = np.abs(alone['keypoints'] - onnx_out['keypoints']).max(-1) > 1e-2
+    assert 0 < moved.sum() < moved.size
 
 
 def test_sidecar_is_recognised_and_checked(model, exports, tmp_path):
@@ -91,3 +113,22 @@ def test_sidecar_is_recognised_and_checked(model, exports, tmp_path):
         read_onestage_sidecar(tmp_path / 'bad.json')
     with pytest.raises(ValueError, match='decodes a \\[64, 64\\] input'):
         export_onestage_onnx(model, tmp_path / 'x.onnx', input_size=(32, 32))
+
+
+def test_a_sidecar_without_keypoint_heatmaps_runs_as_before(tmp_path):
+    """An export whose sidecar's codec has no keypoint-heatmap keys (as
+    older exports wrote it) decodes the regression alone."""
+    old = _model(keypoint_heatmaps=False)
+    export = export_onestage_onnx(old, tmp_path / 'old.onnx')
+    info = json.loads(open(export['sidecar']).read())
+    for key in ('keypoint_heatmaps', 'peak_thr', 'snap_distance'):
+        del info['codec'][key]
+    open(export['sidecar'], 'w').write(json.dumps(info))
+    assert info['output_names'] == ['centre_heatmap', 'box_size', 'centre_offset',
+                                    'keypoint_offsets', 'keypoint_scores']
+    predict = OnnxOneStagePredictor(export['onnx'])
+    assert not predict.codec.keypoint_heatmaps
+    img = np.random.default_rng(1).integers(0, 255, (80, 100, 3)).astype(np.uint8)
+    got, expected = predict(img), OneStagePredictor(old)(img)
+    for name in ('bboxes', 'keypoints', 'keypoint_scores'):
+        np.testing.assert_allclose(got[name], expected[name], atol=2e-2)

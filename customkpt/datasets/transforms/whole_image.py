@@ -26,6 +26,7 @@ from mmcv.transforms import BaseTransform
 from mmengine.structures import PixelData
 
 from customkpt.codecs.centre import letterbox_region
+from customkpt.codecs.centre_keypoints import HEATMAP_TARGETS
 from customkpt.core.geometry import apply_affine, crop_regions, get_warp_matrix
 from customkpt.registry import KEYPOINT_CODECS, TRANSFORMS
 
@@ -35,9 +36,10 @@ from .settings import SettingsRepr
 __all__ = ['RandomImageScaleShift', 'ImageAffine', 'GenerateCentreTarget', 'PackImageInputs',
            'CENTRE_TARGETS']
 
-#: The target maps of :class:`~customkpt.codecs.CentreLabel` that are packed.
+#: The target maps of :class:`~customkpt.codecs.CentreLabel` that are packed
+#: (those of keypoint heatmaps only when its ``keypoint_heatmaps`` is on).
 CENTRE_TARGETS = ('centre_heatmap', 'box_size', 'centre_offset', 'centre_weight',
-                  'keypoint_offsets', 'keypoint_visibility')
+                  'keypoint_offsets', 'keypoint_visibility') + HEATMAP_TARGETS
 
 
 @TRANSFORMS.register_module()

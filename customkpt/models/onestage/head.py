@@ -1,14 +1,19 @@
 """The dense head of the one-stage centre model: per grid cell, class
 heatmaps, box size, centre offset and (keypoint models) K keypoint offsets
-and scores; see :mod:`customkpt.codecs.centre` for what they mean."""
+and scores, plus, with the codec's ``keypoint_heatmaps``, K keypoint
+heatmaps and their sub-cell offset; see :mod:`customkpt.codecs.centre` for
+what they mean."""
 from __future__ import annotations
 
+import logging
 from typing import Any, Sequence
 
 import numpy as np
 import torch
 import torch.nn as nn
+from mmengine.logging import print_log
 
+from customkpt.codecs.centre_keypoints import HEATMAP_TARGETS
 from customkpt.registry import KEYPOINT_CODECS, MODELS
 
 from ..heads.base import TopdownHead
@@ -18,10 +23,13 @@ from .losses import centre_focal_loss, masked_bce, masked_l1, oks_loss
 __all__ = ['CentreHead', 'LOSS_WEIGHTS']
 
 #: Default weight of each loss term (CenterNet's: size 0.1, the rest 1).
-LOSS_WEIGHTS = dict(centre=1.0, size=0.1, offset=1.0, keypoint=1.0, visibility=1.0)
+LOSS_WEIGHTS = dict(centre=1.0, size=0.1, offset=1.0, keypoint=1.0, visibility=1.0,
+                    keypoint_heatmap=1.0, keypoint_heatmap_offset=1.0)
 #: The heatmap prior at initialisation: bias log(0.1 / 0.9), as CenterNet.
 HEATMAP_PRIOR_BIAS = -2.19
 KEYPOINT_LOSSES = ('l1', 'oks')
+#: Outputs that are probabilities (logits before :meth:`CentreHead.activate`).
+PROBABILITY_OUTPUTS = ('centre_heatmap', 'keypoint_scores', 'keypoint_heatmap')
 
 
 @MODELS.register_module()
@@ -31,8 +39,10 @@ class CentreHead(TopdownHead):
     The outputs, their channels and their decoding are those of the
     ``decoder`` codec (:class:`~customkpt.codecs.CentreLabel`): C class
     heatmaps, size, offset and, when its ``num_keypoints`` K is not 0,
-    2K keypoint offsets and K keypoint score logits. A detector is the same
-    head with a codec of ``num_keypoints=0``.
+    2K keypoint offsets and K keypoint score logits; with the codec's
+    ``keypoint_heatmaps`` also K keypoint heatmap logits and a 2-channel
+    sub-cell offset. A detector is the same head with a codec of
+    ``num_keypoints=0``.
 
     Args:
         in_channels: channels of the feature map (the first of ``feats``).
@@ -82,7 +92,24 @@ class CentreHead(TopdownHead):
             name: nn.Sequential(ConvBNAct(in_channels, feat_channels, 3, **conv),
                                 nn.Conv2d(feat_channels, channels, 1))
             for name, channels in self.decoder.output_channels().items()})
-        nn.init.constant_(self.branches['centre_heatmap'][-1].bias, HEATMAP_PRIOR_BIAS)
+        for name in ('centre_heatmap', 'keypoint_heatmap'):
+            if name in self.branches:
+                nn.init.constant_(self.branches[name][-1].bias, HEATMAP_PRIOR_BIAS)
+
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args, **kwargs) -> None:
+        """Warn when the weights come from a model without keypoint heatmaps
+        (their branch would stay random and its peaks would move the
+        points)."""
+        def has(name: str) -> bool:
+            return any(key.startswith(f'{prefix}branches.{name}.') for key in state_dict)
+
+        if self.decoder.keypoint_heatmaps and has('keypoint_offsets') and not has(
+                'keypoint_heatmap'):
+            print_log('CentreHead: the checkpoint has no keypoint heatmap branch (it was '
+                      'trained with keypoint_heatmaps = False); set keypoint_heatmaps = False '
+                      'in the config to decode it by regression alone', logger='current',
+                      level=logging.WARNING)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def forward(self, feats: Sequence[torch.Tensor] | torch.Tensor) -> dict[str, torch.Tensor]:
         """The first (finest) map of ``feats`` -> raw outputs by name
@@ -92,26 +119,42 @@ class CentreHead(TopdownHead):
 
     @staticmethod
     def activate(raw: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """Raw outputs -> what the codec decodes (sigmoid of the heatmap and
-        the keypoint scores)."""
-        return {name: value.sigmoid() if name in ('centre_heatmap', 'keypoint_scores')
-                else value for name, value in raw.items()}
+        """Raw outputs -> what the codec decodes (sigmoid of the heatmaps and
+        the keypoint scores, :data:`PROBABILITY_OUTPUTS`)."""
+        return {name: value.sigmoid() if name in PROBABILITY_OUTPUTS else value
+                for name, value in raw.items()}
 
     def loss(self, feats: Sequence[torch.Tensor], data_samples: Sequence[Any],
              train_cfg: dict | None = None) -> dict[str, torch.Tensor]:
-        """Losses against the codec's targets in each sample's ``gt_fields``.
-
-        Returns:
-            ``loss_centre``, ``loss_size``, ``loss_offset`` and, for keypoint
-            models, ``loss_kpt`` and ``loss_vis`` (weighted).
-        """
+        """Losses against the codec's targets in each sample's ``gt_fields``
+        (see :meth:`loss_by_outputs`)."""
         raw = {name: value.float() for name, value in self.forward(feats).items()}
         device = raw['centre_heatmap'].device
         names = ['centre_heatmap', 'box_size', 'centre_offset', 'centre_weight']
         if self.num_keypoints:
             names += ['keypoint_offsets', 'keypoint_visibility']
+        if self.decoder.keypoint_heatmaps:
+            names += list(HEATMAP_TARGETS)
+        missing = [n for n in names if data_samples and data_samples[0].gt_fields.get(n) is None]
+        if missing:
+            raise KeyError(f'CentreHead.loss: the samples lack the targets {missing}: encode '
+                           'them with the head\'s codec (GenerateCentreTarget encoder)')
         t = {name: torch.stack([torch.as_tensor(s.gt_fields.get(name)) for s in data_samples]
                                ).to(device=device, dtype=torch.float32) for name in names}
+        return self.loss_by_outputs(raw, t)
+
+    def loss_by_outputs(self, raw: dict[str, torch.Tensor], t: dict[str, torch.Tensor]
+                        ) -> dict[str, torch.Tensor]:
+        """Weighted losses of raw outputs (:meth:`forward`) against (B, c, H,
+        W) targets by name (:meth:`customkpt.codecs.CentreLabel.encode`).
+
+        Returns:
+            ``loss_centre``, ``loss_size``, ``loss_offset``; for keypoint
+            models ``loss_kpt`` and ``loss_vis``; with keypoint heatmaps
+            ``loss_kpt_heatmap`` (the focal loss over the K maps, per
+            labelled point) and ``loss_kpt_heatmap_offset`` (L1 at the
+            labelled points' cells).
+        """
         w = self.loss_weights
         losses = dict(
             loss_centre=w['centre'] * centre_focal_loss(raw['centre_heatmap'],
@@ -130,6 +173,12 @@ class CentreHead(TopdownHead):
             losses['loss_kpt'] = w['keypoint'] * kpt
             losses['loss_vis'] = w['visibility'] * masked_bce(
                 raw['keypoint_scores'], visible, t['centre_weight'])
+        if self.decoder.keypoint_heatmaps:
+            losses['loss_kpt_heatmap'] = w['keypoint_heatmap'] * centre_focal_loss(
+                raw['keypoint_heatmap'], t['keypoint_heatmap'], *self.focal)
+            losses['loss_kpt_heatmap_offset'] = w['keypoint_heatmap_offset'] * masked_l1(
+                raw['keypoint_heatmap_offset'], t['keypoint_heatmap_offset'],
+                t['keypoint_heatmap_weight'])
         return losses
 
     def predict_outputs(self, feats, flip_indices: Sequence[int] | np.ndarray | None = None,

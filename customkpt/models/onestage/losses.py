@@ -1,8 +1,9 @@
 """Losses of the one-stage centre model, on dense (B, C, H, W) maps.
 
 * :func:`centre_focal_loss`: CenterNet's variant of the focal loss on the
-  class heatmaps against Gaussian targets (``alpha`` 2, ``beta`` 4),
-  normalised by the number of centres;
+  class heatmaps (and on the keypoint heatmaps) against Gaussian targets
+  (``alpha`` 2, ``beta`` 4), normalised by the number of peaks (centres,
+  labelled points);
 * :func:`masked_l1`: L1 at the weighted cells (centres), normalised by the
   total weight, i.e. a mean over the regressed values;
 * :func:`oks_loss`: ``1 - OKS`` per labelled keypoint at the centre cells,

@@ -77,6 +77,25 @@ def test_centre_targets_are_packed_with_the_classes():
     assert sample.metainfo['input_size'] == (96, 64)
 
 
+def test_keypoint_heatmap_targets_are_packed_when_the_codec_has_them():
+    for heatmaps in (False, True):
+        steps = [TRANSFORMS.build(cfg) for cfg in (
+            dict(type='ImageAffine', input_size=(96, 64)),
+            dict(type='GenerateCentreTarget', encoder=dict(CODEC, keypoint_heatmaps=heatmaps)),
+            dict(type='PackImageInputs'))]
+        results = _two_instances(make_sample())
+        for step in steps:
+            results = step(results)
+        fields = results['data_samples'].gt_fields
+        names = {'keypoint_heatmap', 'keypoint_heatmap_offset', 'keypoint_heatmap_weight'}
+        assert (names <= set(fields.keys())) is heatmaps
+        if heatmaps:
+            assert fields.keypoint_heatmap.shape == (5, 16, 24)
+            # six labelled points (five of the first instance, one of the second)
+            assert float(fields.keypoint_heatmap_weight.sum()) == 6.0
+            assert float(fields.keypoint_heatmap.amax(dim=(1, 2)).min()) == 1.0
+
+
 def test_target_size_must_match_the_input():
     steps = [TRANSFORMS.build(dict(type='ImageAffine', input_size=(64, 64))),
              TRANSFORMS.build(dict(type='GenerateCentreTarget', encoder=CODEC))]
