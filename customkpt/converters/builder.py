@@ -59,6 +59,10 @@ class ConversionStats:
         skipped: reason -> number of instances not written.
         labelled_per_keypoint: labelled points (v > 0) per keypoint.
         points_outside: labelled points outside the image (kept as given).
+        empty_images: images written without an annotation (the source lists
+            them, but they hold no labelled instance to convert).
+        images_left_out: reason -> number of images the source lists that
+            were not written.
         notes: other remarks for the summary.
     """
 
@@ -67,12 +71,22 @@ class ConversionStats:
     skipped: dict[str, int] = field(default_factory=dict)
     labelled_per_keypoint: list[int] = field(default_factory=list)
     points_outside: int = 0
+    empty_images: int = 0
+    images_left_out: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
     @property
     def num_skipped(self) -> int:
         """All instances not written."""
         return sum(self.skipped.values())
+
+    def image_notes(self) -> list[str]:
+        """The summary lines on images kept without an annotation and on
+        listed images left out, worded alike for every format."""
+        lines = [f'{self.empty_images} image(s) without a labelled instance kept '
+                 '(no annotation)'] if self.empty_images else []
+        return lines + [f'{n} image(s) left out: {reason}'
+                        for reason, n in self.images_left_out.items()]
 
 
 @dataclass
@@ -145,8 +159,13 @@ class CocoBuilder:
 
     def skip(self, reason: str, count: int = 1) -> None:
         """Count instances left out for ``reason``."""
-        if count:
-            self.stats.skipped[reason] = self.stats.skipped.get(reason, 0) + count
+        _count(self.stats.skipped, reason, count)
+
+    def leave_out(self, reason: str, count: int = 1) -> None:
+        """Count images the source lists but that are not written, for
+        ``reason`` (an image without a labelled instance is normally kept,
+        see :meth:`finish`)."""
+        _count(self.stats.images_left_out, reason, count)
 
     def note(self, message: str) -> None:
         """Add a remark to the summary (once)."""
@@ -206,15 +225,26 @@ class CocoBuilder:
         return ann_id
 
     def finish(self, image_root: str | Path, fmt: str) -> ConversionResult:
-        """The collected dataset."""
+        """The collected dataset. Images without an annotation stay in it
+        (background for detectors and one-stage models; top-down training
+        skips them); the notes count them and the images left out."""
         if not self.images:
             raise ConversionError(f'{fmt}: no images found under {image_root}')
         self.stats.num_images = len(self.images)
         self.stats.num_instances = len(self.annotations)
+        annotated = {a['image_id'] for a in self.annotations}
+        self.stats.empty_images = sum(img['id'] not in annotated for img in self.images)
+        for line in self.stats.image_notes():
+            self.note(line)
         coco = {'images': self.images, 'annotations': self.annotations,
                 'categories': [self.category]}
         return ConversionResult(coco=coco, image_root=Path(image_root).resolve(),
                                 stats=self.stats, format=fmt)
+
+
+def _count(table: dict[str, int], reason: str, count: int) -> None:
+    if count:
+        table[reason] = table.get(reason, 0) + count
 
 
 def person_builder(category_name: str, keypoint_names: Sequence[str],

@@ -17,13 +17,20 @@ point on the midline). Other columns are ignored.
 A point is labelled (``v = 2``) where ``annotated`` is true; a labelled
 point without finite coordinates is an error. Files without ``annotated``
 count a point as labelled when its coordinates are finite and not both
-negative (placeholders of unlabelled points lie outside the image). Images
-without any labelled point are left out (counted in the summary); the
-others are written to ``images_out`` as ``<index:06d>.png`` (index = row in
-the file), which is the image root, in row order, each recording
-``frame_idx``. Boxes come from the points. The category's skeleton links
-each point to its parent; its flip pairs are the ``swap`` table, which must
-be symmetric.
+negative (placeholders of unlabelled points lie outside the image).
+
+Images without any labelled point are left out (counted in the summary),
+unlike the other formats' frames without a labelled instance, which are
+kept: a DeepPoseKit file holds one animal per image, with every point to be
+placed, and an image none of whose points is marked annotated is one not
+annotated yet (DeepPoseKit's annotator says so, and its own training reads
+only annotated images), not a frame known to show no animal. The others are
+written to ``images_out`` as ``<index:06d>.png`` (index = row in the file),
+which is the image root, in row order, each recording ``frame_idx``; the
+``images`` dataset is read in blocks of whole chunks
+(:func:`~customkpt.converters.hdf5.read_rows`). Boxes come from the points.
+The category's skeleton links each point to its parent; its flip pairs are
+the ``swap`` table, which must be symmetric.
 """
 from __future__ import annotations
 
@@ -38,12 +45,14 @@ from .builder import CocoBuilder, ConversionResult
 from .category import make_category
 from .common import DEFAULT_BBOX_PAD, DEFAULT_MIN_MARGIN, ConversionError
 from .frames import FrameWriter
-from .hdf5 import get_dataset, open_hdf5
+from .hdf5 import get_dataset, open_hdf5, read_rows
 from .tool_meta import pairs_from_swaps
 
-__all__ = ['convert_deepposekit', 'read_skeleton_csv']
+__all__ = ['convert_deepposekit', 'read_skeleton_csv', 'NOT_ANNOTATED']
 
 _COLUMNS = ('name', 'parent', 'swap')
+#: Why an image without a labelled point is left out (module notes).
+NOT_ANNOTATED = 'no labelled point (not annotated yet in DeepPoseKit)'
 
 
 def read_skeleton_csv(path: str | Path) -> tuple[list[str], list[list[int]], list[list[int]]]:
@@ -147,28 +156,25 @@ def convert_deepposekit(h5_file: str | Path, images_out: str | Path, skeleton: s
                              source=str(skeleton))
     builder = CocoBuilder(category, bbox_pad=bbox_pad, min_margin=min_margin)
     writer = FrameWriter(images_out)
-    unannotated = 0
     with open_hdf5(path, 'DeepPoseKit') as fh:
         images = get_dataset(fh, 'images', path, 'a DeepPoseKit file holds images and '
                              'annotations')
         ann = np.asarray(get_dataset(fh, 'annotations', path)[()], dtype=np.float64)
         annotated = np.asarray(fh['annotated'][()], bool) if 'annotated' in fh else None
         _check_shapes(path, images, ann, annotated, names, skeleton)
-        for i in tqdm(range(len(images)), desc='deepposekit', unit='img', disable=not progress):
-            where = f'{path}: image {i}'
-            labelled = _labelled(ann[i], None if annotated is None else annotated[i], where,
-                                 names)
-            if not labelled.any():
-                unannotated += 1
-                continue
-            file_name, width, height = writer.write_array(f'{i:06d}', images[i], where)
+        labelled = [_labelled(ann[i], None if annotated is None else annotated[i],
+                              f'{path}: image {i}', names) for i in range(len(images))]
+        rows = [i for i, lab in enumerate(labelled) if lab.any()]
+        if not rows:
+            raise ConversionError(f'{path}: none of the {len(images)} images has a labelled '
+                                  'point')
+        builder.leave_out(NOT_ANNOTATED, len(images) - len(rows))
+        for i, image in tqdm(read_rows(images, rows), total=len(rows), desc='deepposekit',
+                             unit='img', disable=not progress):
+            file_name, width, height = writer.write_array(f'{i:06d}', image, f'{path}: image {i}')
             img_id = builder.add_image(file_name, width, height, frame_idx=i)
             kpts = np.zeros((len(names), 3), np.float64)
-            kpts[labelled, :2] = ann[i][labelled]
-            kpts[labelled, 2] = 2
+            kpts[labelled[i], :2] = ann[i][labelled[i]]
+            kpts[labelled[i], 2] = 2
             builder.add_instance(img_id, kpts)
-    if not builder.images:
-        raise ConversionError(f'{path}: none of the {unannotated} images has a labelled point')
-    if unannotated:
-        builder.note(f'{unannotated} image(s) without any labelled point left out')
     return builder.finish(images_out, 'deepposekit')

@@ -27,11 +27,10 @@ Images are written in natural order of the json paths; each records
 folder splits. Labelme has no visibility flag: every point has ``v = 2``.
 
 A file without any point or rectangle shape (no instance) still gives its
-image, without an annotation: COCO allows such images and whole-image
-training can use them as negatives. The summary counts them, as it counts
-instances left out (a rectangle without points is skipped as ``no labelled
-point``; its image is kept too, as the DeepLabCut converter keeps the image
-of an all-empty row).
+image, without an annotation, as every converter keeps a listed image without
+a labelled instance (:meth:`~customkpt.converters.builder.CocoBuilder.finish`
+counts them). A rectangle without points is an instance skipped as ``no
+labelled point``; its image is kept too.
 """
 from __future__ import annotations
 
@@ -169,14 +168,10 @@ def convert_labelme(src_dir: str | Path, keypoints: Sequence[str] | None = None,
                      f'skipped, e.g. {not_labelme[0]}')
     ignored_shapes = 0
     missing_images: list[str] = []
-    no_instance = 0
     for path, data, instances, ignored in tqdm(parsed, desc='labelme', unit='img',
                                                disable=not progress):
         ignored_shapes += ignored
-        no_instance += not instances
         _add_file(builder, src, path, data, instances, names, missing_images)
-    if no_instance:
-        builder.note(f'{no_instance} image(s) without an instance kept (no annotation)')
     if ignored_shapes:
         builder.note(f'{ignored_shapes} shape(s) other than point/rectangle ignored')
     if missing_images:

@@ -17,9 +17,11 @@ image file when those are missing); a rectangle's ``x, y`` is its top-left
 corner and ``rotation`` (degrees, clockwise) turns it about that corner, its
 box being the extent of the turned rectangle. Results of other types are
 ignored; a task's ``predictions`` too. The first annotation of a task that
-is not cancelled is converted (others counted); tasks without one, or whose
-annotation has no keypoint or rectangle, are left out (counted). Label Studio has no
-visibility flag: every point gets ``v = 2``.
+is not cancelled is converted (others counted). Tasks without one are left
+out (counted): they are not labelled yet or were skipped, so their images
+may well show the object. A task whose annotation has no keypoint or
+rectangle keeps its image, without an annotation (counted), when the image
+is found. Label Studio has no visibility flag: every point gets ``v = 2``.
 
 Instances: with rectangles, each rectangle is an instance of its
 ``rectanglelabels`` label, with that box; a keypoint belongs to the
@@ -57,13 +59,16 @@ from .builder import ConversionResult
 from .common import (DEFAULT_BBOX_PAD, DEFAULT_MIN_MARGIN, ConversionError, read_json,
                      to_posix_relpath)
 from .images import image_size
-from .tool_images import LabelDefinition, ToolImage, ToolInstance, build_from_tool
+from .tool_images import (NO_IMAGE_FILE, LabelDefinition, ToolImage, ToolInstance,
+                          build_from_tool)
 
-__all__ = ['convert_labelstudio', 'image_candidates']
+__all__ = ['convert_labelstudio', 'image_candidates', 'UNANNOTATED']
 
 _UPLOAD_PREFIX = '/data/upload/'
 _HASH_PREFIX = re.compile(r'^[0-9a-f]{8}-')
 _REGION_TYPES = ('keypointlabels', 'rectanglelabels')
+#: Why a task is left out: no annotation that is not cancelled.
+UNANNOTATED = 'task without a submitted annotation (not labelled yet, or skipped)'
 
 
 def image_candidates(value: str, root: Path) -> list[Path]:
@@ -240,14 +245,19 @@ def _task(task: Any, pos: int, path: Path, root: Path, points_label: str, counts
     results, extra = _first_annotation(task, where)
     counts['extra annotations'] += extra
     if results is None:
-        counts['unannotated'] += 1
+        counts[UNANNOTATED] += 1
         return None
-    if not any(isinstance(r, dict) and r.get('type') in _REGION_TYPES for r in results):
-        counts['empty'] += 1
-        return None
-    image = _find_image(_image_value(task, results, where), root, where)
+    empty = not any(isinstance(r, dict) and r.get('type') in _REGION_TYPES for r in results)
+    value = _image_value(task, results, where)
+    if empty:  # labelled, with nothing to convert: kept when its image is there
+        image = next((c for c in image_candidates(value, root) if c.is_file()), None)
+        if image is None:
+            counts[NO_IMAGE_FILE] += 1
+            return None
+    else:
+        image = _find_image(value, root, where)
     w, h, given = _size(results, image, where)
-    insts = _instances(results, w, h, where, points_label, counts)
+    insts = [] if empty else _instances(results, w, h, where, points_label, counts)
     return ToolImage(to_posix_relpath(image, root), w if given else None, h if given else None,
                      where, insts)
 
@@ -301,10 +311,9 @@ def convert_labelstudio(json_file: str | Path, images_dir: str | Path | None = N
             images.append(img)
     result = build_from_tool(images, _definitions(images, keypoints), root, 'labelstudio',
                              str(path), label=label, category_name=category_name,
-                             bbox_pad=bbox_pad, min_margin=min_margin, progress=progress)
-    notes = {'unannotated': 'task(s) without an annotation (or only cancelled ones) left out',
-             'empty': 'task(s) whose annotation has no keypoint or rectangle left out',
-             'extra annotations': 'further annotation(s) of tasks ignored (the first is used)',
+                             bbox_pad=bbox_pad, min_margin=min_margin, progress=progress,
+                             left_out={k: counts[k] for k in (UNANNOTATED, NO_IMAGE_FILE)})
+    notes = {'extra annotations': 'further annotation(s) of tasks ignored (the first is used)',
              'outside': 'keypoint(s) inside no rectangle left out',
              'several': 'keypoint(s) inside several rectangles given to the smallest'}
     result.stats.notes.extend(f'{counts[k]} {text}' for k, text in notes.items() if counts[k])

@@ -35,13 +35,18 @@ left/right words in the names when the skeleton has no symmetry). Instances
 of one skeleton are converted; a file using several names them and
 ``label`` picks one.
 
-Labelled frames without any instance, and frames none of whose instances is
-converted (only predicted ones without ``predictions``, or only instances of
-another skeleton), are left out; the notes count both.
+Labelled frames without an instance of the converted skeleton (none at all,
+or only another skeleton's) are kept as images without an annotation, as in
+every format, where their image is at hand: a package (``.pkg.slp``) embeds
+only frames with user instances, so there such frames are left out
+(counted), and so are those of a video holding no other frame when the video
+cannot be read (with a note why). Frames whose instances of that skeleton
+are only predicted ones not converted (no ``predictions``) are left out
+(counted): they show the animal, unlabelled.
 
-Images: the labelled frames (those with a converted instance) are written
-below ``images_out`` as ``video<i>_<source name>/<frame:06d>.png`` (or
-``.jpg`` for JPEG frames embedded in a package), see
+Images: the labelled frames are written below ``images_out`` as
+``video<i>_<source name>/<frame:06d>.png`` (or ``.jpg`` for JPEG frames
+embedded in a package), see
 :mod:`~customkpt.converters.sleap_frames`; ``images_out`` is the image root.
 Referenced videos and image files that are no longer where the file says
 (a project copied to another machine) are also looked for below
@@ -69,7 +74,8 @@ from .sleap_frames import video_folder_name, write_video_frames
 from .sleap_meta import SleapSkeleton, read_metadata, read_skeletons, read_tracks, read_videos
 from .tool_meta import pick_label
 
-__all__ = ['convert_sleap', 'USER_INSTANCE', 'PREDICTED_INSTANCE']
+__all__ = ['convert_sleap', 'USER_INSTANCE', 'PREDICTED_INSTANCE', 'NOT_STORED',
+           'UNREADABLE_VIDEO']
 
 #: SLEAP's instance types.
 USER_INSTANCE, PREDICTED_INSTANCE = 0, 1
@@ -78,6 +84,10 @@ _FRAME_FIELDS = ('video', 'frame_idx', 'instance_id_start', 'instance_id_end')
 _INSTANCE_FIELDS = ('instance_id', 'instance_type', 'skeleton', 'track', 'from_predicted',
                     'score', 'point_id_start', 'point_id_end')
 _POINT_FIELDS = ('x', 'y', 'visible')
+#: Why a frame without an instance to convert is left out (module notes).
+NOT_STORED = ('no instance, and its image is not stored (a .pkg.slp embeds only frames with '
+              'user instances)')
+UNREADABLE_VIDEO = 'no instance, and its video could not be read'
 
 
 @dataclass
@@ -88,6 +98,15 @@ class _Instance:
     skeleton: int
     kpts: np.ndarray
     fields: dict = field(default_factory=dict)
+
+
+@dataclass
+class _Frame:
+    """One labelled frame: the instances to convert, and the skeleton indices
+    of the predicted instances left out."""
+
+    instances: list[_Instance] = field(default_factory=list)
+    predicted: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -143,13 +162,11 @@ def _instance(t: _Tables, row: int, path: Path) -> _Instance:
 
 
 def _frame_instances(t: _Tables, path: Path, predictions: bool, counts: Counter
-                     ) -> dict[tuple[int, int], list[_Instance]]:
-    """(video, frame number) -> the instances to convert, in file order (an
-    empty list for a frame without one). ``counts`` receives the predicted
-    instances left out, by reason, and ``'empty frames'``: the frames
-    without any instance."""
-    out: dict[tuple[int, int], list[_Instance]] = {}
-    instance_rows: Counter = Counter()
+                     ) -> dict[tuple[int, int], _Frame]:
+    """(video, frame number) -> the frame's instances to convert, in file
+    order, and the skeletons of its predicted instances left out. ``counts``
+    receives the predicted instances left out, by reason."""
+    out: dict[tuple[int, int], _Frame] = {}
     for r, frame in enumerate(t.frames):
         start, end = int(frame['instance_id_start']), int(frame['instance_id_end'])
         if not 0 <= start <= end <= len(t.instances):
@@ -163,30 +180,27 @@ def _frame_instances(t: _Tables, path: Path, predictions: bool, counts: Counter
                                   '(0 = user, 1 = predicted)')
         replaced = {int(t.instances[i]['from_predicted']) for i, k in zip(rows, types)
                     if k == USER_INSTANCE}
-        kept = []
+        entry = out.setdefault((int(frame['video']), int(frame['frame_idx'])), _Frame())
         for i, kind in zip(rows, types):
             if kind == PREDICTED_INSTANCE:
                 if not predictions:
                     counts['predicted'] += 1
+                    entry.predicted.add(int(t.instances[i]['skeleton']))
                     continue
                 if int(t.instances[i]['instance_id']) in replaced:
                     counts['replaced'] += 1
                     continue
-            kept.append(_instance(t, i, path))
-        key = (int(frame['video']), int(frame['frame_idx']))
-        out.setdefault(key, []).extend(kept)
-        instance_rows[key] += len(rows)
-    counts['empty frames'] = sum(n == 0 for n in instance_rows.values())
+            entry.instances.append(_instance(t, i, path))
     return out
 
 
 def _skeleton_choice(skeletons: Sequence[SleapSkeleton],
-                     frames: dict[tuple[int, int], list[_Instance]], label: str | None,
+                     frames: dict[tuple[int, int], _Frame], label: str | None,
                      path: Path) -> int:
     """The index of the skeleton to convert (see :func:`pick_label`)."""
     names = [s.name for s in skeletons]
     names = [n if names.count(n) == 1 else f'{n} ({i})' for i, n in enumerate(names)]
-    used = Counter(inst.skeleton for insts in frames.values() for inst in insts)
+    used = Counter(inst.skeleton for fr in frames.values() for inst in fr.instances)
     counts = {names[i]: used[i] for i in sorted(used)}
     return names.index(pick_label(counts, label, str(path), 'skeleton'))
 
@@ -244,52 +258,71 @@ def convert_sleap(slp_file: str | Path, images_out: str | Path, predictions: boo
         builder = CocoBuilder(category, bbox_pad=bbox_pad, min_margin=min_margin)
         writer = FrameWriter(images_out)
         lookup = Path(images_dir) if images_dir is not None else None
-        _add_frames(builder, fh, path, videos, frames, chosen, writer, lookup, progress)
+        plan = _frame_plan(builder, frames, chosen, skel.name)
+        _add_frames(builder, fh, path, videos, frames, chosen, plan, writer, lookup, progress)
     _notes(builder, counts, skel, category, derived, frames, chosen)
     return builder.finish(images_out, 'sleap')
 
 
-def _add_frames(builder: CocoBuilder, fh: Any, path: Path, videos: list[dict],
-                frames: dict[tuple[int, int], list[_Instance]], chosen: int,
-                writer: FrameWriter, images_dir: Path | None, progress: bool) -> None:
-    """Write the frames with instances of the chosen skeleton and add them
-    (referenced files are also looked for below ``images_dir``)."""
+def _frame_plan(builder: CocoBuilder, frames: dict[tuple[int, int], _Frame], chosen: int,
+                name: str) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
+    """Per video, the frame numbers with an instance to convert and those to
+    keep without one (module notes); frames with only predicted instances of
+    the skeleton are counted as left out."""
     wanted: dict[int, list[int]] = {}
-    for (video, idx), insts in frames.items():
-        if any(inst.skeleton == chosen for inst in insts):
+    empty: dict[int, list[int]] = {}
+    for (video, idx), fr in frames.items():
+        if any(inst.skeleton == chosen for inst in fr.instances):
             wanted.setdefault(video, []).append(idx)
-    bar = tqdm(total=sum(len(v) for v in wanted.values()), desc='sleap', unit='img',
-               disable=not progress)
-    for video in sorted(wanted):
+        elif chosen in fr.predicted:
+            builder.leave_out(f'only predicted instances of {name!r} (convert them with '
+                              '--sleap-predictions)')
+        else:
+            empty.setdefault(video, []).append(idx)
+    return wanted, empty
+
+
+def _add_frames(builder: CocoBuilder, fh: Any, path: Path, videos: list[dict],
+                frames: dict[tuple[int, int], _Frame], chosen: int,
+                plan: tuple[dict[int, list[int]], dict[int, list[int]]],
+                writer: FrameWriter, images_dir: Path | None, progress: bool) -> None:
+    """Write the frames of ``plan`` (:func:`_frame_plan`) and add them with
+    their instances of the chosen skeleton (referenced files are also looked
+    for below ``images_dir``)."""
+    wanted, empty = plan
+    bar = tqdm(total=sum(map(len, [*wanted.values(), *empty.values()])), desc='sleap',
+               unit='img', disable=not progress)
+    for video in sorted(set(wanted) | set(empty)):
         if not 0 <= video < len(videos):
             raise ConversionError(f'{path}: frames refer to video {video}, but the file lists '
                                   f'{len(videos)} videos')
         folder = video_folder_name(fh, video, videos[video])
-        files = write_video_frames(fh, path, video, videos[video], wanted[video], writer,
-                                   folder, images_dir)
-        for idx in sorted(wanted[video]):
+        optional = empty.get(video, [])
+        bar.update(len(wanted.get(video, [])) + len(optional))
+        try:
+            files = write_video_frames(fh, path, video, videos[video], wanted.get(video, []),
+                                       writer, folder, images_dir, optional=optional)
+        except ConversionError as exc:
+            if video in wanted:
+                raise
+            builder.leave_out(UNREADABLE_VIDEO, len(optional))
+            builder.note(f'video {video} (only frames without an instance) not read: {exc}')
+            continue
+        builder.leave_out(NOT_STORED, sum(i not in files for i in optional))
+        for idx in sorted(files):
             file_name, width, height = files[idx]
             img_id = builder.add_image(file_name, width, height, video=folder, folder=folder,
                                        frame_idx=idx)
-            for inst in frames[(video, idx)]:
+            for inst in frames[(video, idx)].instances:
                 if inst.skeleton == chosen:
                     builder.add_instance(img_id, inst.kpts, **inst.fields)
-            bar.update()
     bar.close()
 
 
 def _notes(builder: CocoBuilder, counts: Counter, skel: SleapSkeleton, category: dict,
-           derived: bool, frames: dict[tuple[int, int], list[_Instance]], chosen: int) -> None:
-    other = sum(inst.skeleton != chosen for insts in frames.values() for inst in insts)
+           derived: bool, frames: dict[tuple[int, int], _Frame], chosen: int) -> None:
+    other = sum(inst.skeleton != chosen for fr in frames.values() for inst in fr.instances)
     builder.skip('another skeleton', other)
-    empty = counts['empty frames']
-    if empty:
-        builder.note(f'{empty} labelled frame(s) without an instance left out')
-    written = sum(any(inst.skeleton == chosen for inst in insts) for insts in frames.values())
-    unconverted = len(frames) - written - empty
-    if unconverted:
-        builder.note(f'{unconverted} labelled frame(s) without an instance of {skel.name!r} '
-                     'to convert left out (only predicted instances or another skeleton\'s)')
     if counts['predicted']:
         builder.note(f'{counts["predicted"]} predicted instance(s) left out (convert them '
                      'with --sleap-predictions)')

@@ -28,6 +28,11 @@ given) by the stored path's trailing components, longest first (a file
 stored as ``/old/proj/videos/a.mp4`` is found as ``videos/a.mp4`` or
 ``a.mp4`` below either). A file found nowhere is an error listing every
 place looked at.
+
+Frames may also be asked for as *optional* (frames without an instance,
+kept as images without an annotation): those an HDF5 video does not store
+(SLEAP packages embed only frames with user instances) are not written and
+not returned, instead of being an error.
 """
 from __future__ import annotations
 
@@ -115,17 +120,20 @@ def _is_embedded(fh: Any, backend: dict, label_file: Path) -> bool:
 
 def write_video_frames(fh: Any, label_file: Path, index: int, backend: dict,
                        frames: Sequence[int], writer: FrameWriter, folder: str,
-                       images_dir: Path | None = None) -> dict[int, tuple[str, int, int]]:
-    """Write the frames ``frames`` of video ``index``; referenced files are
-    also looked for below ``images_dir`` (module notes).
+                       images_dir: Path | None = None,
+                       optional: Sequence[int] = ()) -> dict[int, tuple[str, int, int]]:
+    """Write the frames ``frames`` and ``optional`` of video ``index``;
+    referenced files are also looked for below ``images_dir`` (module notes).
 
     Returns:
         frame number -> ``(file_name, width, height)``, file names relative to
-        the writer's root (``<folder>/<frame:06d>.<ext>``).
+        the writer's root (``<folder>/<frame:06d>.<ext>``); optional frames
+        an HDF5 video does not store are absent.
     """
     where = f'{label_file}: video {index}'
     if _is_embedded(fh, backend, label_file):
-        return _hdf5_frames(fh, backend, frames, writer, folder, f'{where} (embedded)')
+        return _hdf5_frames(fh, backend, frames, writer, folder, f'{where} (embedded)',
+                            optional)
     filename = str(backend.get('filename') or '')
     if backend.get('dataset') and filename.lower().endswith(_HDF5_SUFFIXES):
         external = _find_file(filename, label_file, where, images_dir)
@@ -133,7 +141,9 @@ def write_video_frames(fh: Any, label_file: Path, index: int, backend: dict,
             if backend['dataset'] not in other:
                 raise ConversionError(f'{where}: {external} has no dataset '
                                       f'{backend["dataset"]!r}')
-            return _hdf5_frames(other, backend, frames, writer, folder, f'{where} ({external})')
+            return _hdf5_frames(other, backend, frames, writer, folder, f'{where} ({external})',
+                                optional)
+    frames = [*frames, *optional]
     if backend.get('filenames'):
         return _image_sequence(backend['filenames'], label_file, frames, writer, folder, where,
                                images_dir)
@@ -148,7 +158,8 @@ def write_video_frames(fh: Any, label_file: Path, index: int, backend: dict,
 
 
 def _hdf5_frames(fh: Any, backend: dict, frames: Sequence[int], writer: FrameWriter,
-                 folder: str, where: str) -> dict[int, tuple[str, int, int]]:
+                 folder: str, where: str, optional: Sequence[int] = ()
+                 ) -> dict[int, tuple[str, int, int]]:
     dataset = str(backend['dataset'])
     data = fh[dataset]
     group = dataset.rsplit('/', 1)[0] if '/' in dataset else ''
@@ -158,9 +169,12 @@ def _hdf5_frames(fh: Any, backend: dict, frames: Sequence[int], writer: FrameWri
     else:
         rows = {f: f for f in range(len(data))}
     out = {}
-    for idx in sorted(set(int(f) for f in frames)):
+    required = set(int(f) for f in frames)
+    for idx in sorted(required | set(int(f) for f in optional)):
         fwhere = f'{where}, frame {idx}'
         if idx not in rows or rows[idx] >= len(data):
+            if idx not in required:
+                continue
             raise ConversionError(f'{fwhere}: not among the {len(data)} stored frames of '
                                   f'{dataset!r}')
         row = data[rows[idx]]

@@ -10,9 +10,11 @@ converters:
 
 * one label is converted (:func:`~customkpt.converters.tool_meta.pick_label`);
   instances of other labels are counted as skipped;
-* images without an instance of that label are left out (counted);
-* every image must exist below the image root; when the export gives its
-  size, the file must have that size (points are in those pixels);
+* images without an instance of that label are kept without an annotation
+  (counted), as in COCO's own keypoint files, when their file is there; an
+  image with an instance must exist below the image root. When the export
+  gives an image's size, the file must have that size (points are in those
+  pixels);
 * each image records ``folder``, the folder of its ``file_name`` (``.`` at
   the top), for ``--split-by folder``.
 """
@@ -31,7 +33,11 @@ from .category import make_category
 from .common import DEFAULT_BBOX_PAD, DEFAULT_MIN_MARGIN, ConversionError
 from .tool_meta import pick_label
 
-__all__ = ['LabelDefinition', 'ToolInstance', 'ToolImage', 'build_from_tool']
+__all__ = ['LabelDefinition', 'ToolInstance', 'ToolImage', 'build_from_tool', 'NO_IMAGE_FILE']
+
+#: Why an image without a labelled instance is left out: its file is missing
+#: (an export without images, and only the labelled frames at hand).
+NO_IMAGE_FILE = 'no labelled instance, and no image file below the image root'
 
 
 @dataclass
@@ -123,8 +129,8 @@ def _keypoints(inst: ToolInstance, index: Mapping[str, int], names: list[str]) -
 def build_from_tool(images: Sequence[ToolImage], definitions: Mapping[str, LabelDefinition],
                     root: str | Path, fmt: str, source: str, label: str | None = None,
                     category_name: str | None = None, bbox_pad: float = DEFAULT_BBOX_PAD,
-                    min_margin: float = DEFAULT_MIN_MARGIN,
-                    progress: bool = True) -> ConversionResult:
+                    min_margin: float = DEFAULT_MIN_MARGIN, progress: bool = True,
+                    left_out: Mapping[str, int] | None = None) -> ConversionResult:
     """The dataset of one label of a tool's export (module notes).
 
     Args:
@@ -138,6 +144,7 @@ def build_from_tool(images: Sequence[ToolImage], definitions: Mapping[str, Label
         bbox_pad: padding of boxes derived from points.
         min_margin: smallest margin of derived boxes in pixels.
         progress: show a progress bar.
+        left_out: reason -> images of the export the reader left out.
     """
     root = Path(root)
     counts = _label_counts(images, definitions)
@@ -150,11 +157,12 @@ def build_from_tool(images: Sequence[ToolImage], definitions: Mapping[str, Label
                              flip_pairs=definition.flip_pairs, source=f'{source}: label {chosen!r}')
     builder = CocoBuilder(category, bbox_pad=bbox_pad, min_margin=min_margin)
     index = {n: i for i, n in enumerate(definition.names)}
-    empty = 0
+    for reason, n in (left_out or {}).items():
+        builder.leave_out(reason, n)
     for img in tqdm(images, desc=fmt, unit='img', disable=not progress):
         insts = [inst for inst in img.instances if inst.label == chosen]
-        if not insts:
-            empty += 1
+        if not insts and not (root / img.file_name).is_file():
+            builder.leave_out(NO_IMAGE_FILE)
             continue
         img_id = _add_image(builder, root, img)
         for inst in insts:
@@ -163,6 +171,4 @@ def build_from_tool(images: Sequence[ToolImage], definitions: Mapping[str, Label
     for other, n in counts.items():
         if other != chosen:
             builder.skip(f'label {other!r} not converted', n)
-    if empty:
-        builder.note(f'{empty} image(s) without an instance of {chosen!r} left out')
     return builder.finish(root, fmt)

@@ -10,6 +10,7 @@ import pytest
 
 from customkpt.cli.convert import main as convert_main
 from customkpt.converters import ConversionError, convert_cvat
+from customkpt.converters.tool_images import NO_IMAGE_FILE
 
 NAMES = ['nose', 'left_ear', 'right_ear']
 
@@ -57,7 +58,7 @@ def test_coco_keypoints_export(tmp_path, write_image):
     assert (cat['name'], cat['keypoints'], cat['skeleton'], cat['flip_pairs']) == (
         'mouse', NAMES, [[1, 2], [1, 3]], [[1, 2]])
     assert [(i['file_name'], i['folder']) for i in res.coco['images']] == [
-        ('f0.png', '.'), ('sub/f2.png', 'sub')]                # f1.png has no instance
+        ('f0.png', '.'), ('f1.png', '.'), ('sub/f2.png', 'sub')]   # f1.png: no instance
     a1, a2, a3 = res.coco['annotations']
     assert a1['keypoints'] == [10.0, 20.0, 2, 30.0, 30.0, 1, 0, 0, 0]   # v 0 -> 0, 0, 0
     x, y, w, h = a1['bbox']
@@ -65,7 +66,29 @@ def test_coco_keypoints_export(tmp_path, write_image):
     assert a2['bbox'] == [50.0, 30.0, 40.0, 30.0]
     assert a3['num_keypoints'] == 1 and a3['bbox'][2] > 0               # empty box derived
     assert any('1 annotation(s) of categories without keypoints' in n for n in res.stats.notes)
-    assert any('1 image(s) without an instance' in n for n in res.stats.notes)
+    assert '1 image(s) without a labelled instance kept (no annotation)' in res.stats.notes
+    assert {a['image_id'] for a in res.coco['annotations']} == {1, 3}
+
+
+def test_images_without_an_instance_kept_unless_their_file_is_missing(tmp_path, write_image):
+    unlabelled = {'id': 5, 'image_id': 2, 'category_id': 1, 'bbox': [0, 0, 0, 0],
+                  'iscrowd': 0, 'keypoints': [0, 0, 0] * 3, 'num_keypoints': 0}
+    path = _coco_export(tmp_path, write_image, extra_annotations=[unlabelled])
+    data = json.loads(path.read_text())
+    data['images'].append({'id': 4, 'width': 100, 'height': 80, 'file_name': 'gone.png'})
+    path.write_text(json.dumps(data))
+    res = convert_cvat(path, progress=False)
+    # f1.png holds an instance without a labelled point: skipped, its image kept
+    assert [i['file_name'] for i in res.coco['images']] == ['f0.png', 'f1.png', 'sub/f2.png']
+    assert res.stats.skipped == {'no labelled point': 1} and res.stats.empty_images == 1
+    assert res.stats.images_left_out == {NO_IMAGE_FILE: 1}
+    assert f'1 image(s) left out: {NO_IMAGE_FILE}' in res.stats.notes
+    out = tmp_path / 'ds'
+    assert convert_main(['cvat', str(path), str(out), '--val-every', '2', '--no-progress']) == 0
+    val = json.loads((out / 'val.json').read_text())
+    assert [i['file_name'] for i in val['images']] == ['f0.png', 'sub/f2.png']
+    train = json.loads((out / 'train.json').read_text())
+    assert [i['file_name'] for i in train['images']] == ['f1.png'] and not train['annotations']
 
 
 def test_coco_several_keypoint_categories(tmp_path, write_image):
@@ -79,7 +102,8 @@ def test_coco_several_keypoint_categories(tmp_path, write_image):
         convert_cvat(path, progress=False)
     res = convert_cvat(path, label='rat', progress=False)
     assert res.coco['categories'][0]['keypoints'] == ['snout', 'tail']
-    assert [i['file_name'] for i in res.coco['images']] == ['f1.png']
+    assert [i['file_name'] for i in res.coco['images']] == ['f0.png', 'f1.png', 'sub/f2.png']
+    assert [a['image_id'] for a in res.coco['annotations']] == [2]   # only f1.png has a rat
     assert res.stats.skipped == {"label 'mouse' not converted": 3}
     with pytest.raises(ConversionError, match="no label 'cat'; found: 'mouse'"):
         convert_cvat(path, label='cat', progress=False)
@@ -157,7 +181,8 @@ def test_xml_skeletons(tmp_path, write_image):
     # names in the meta's order, links from the svg, pairs from the names
     assert cat['keypoints'] == ['nose', 'right_ear', 'left_ear']
     assert cat['skeleton'] == [[1, 3], [1, 2]] and cat['flip_pairs'] == [[1, 2]]
-    assert [i['file_name'] for i in res.coco['images']] == ['frames/a.png']
+    assert [i['file_name'] for i in res.coco['images']] == ['frames/a.png', 'b.png']
+    assert res.stats.empty_images == 1             # b.png: listed, no skeleton
     a1, a2 = res.coco['annotations']
     assert a1['keypoints'] == [10.5, 20.0, 2, 0, 0, 0, 15.0, 22.0, 1]   # outside -> 0, occluded 1
     assert a1['bbox'] == [5.0, 10.0, 35.0, 40.0]                          # the grouped box

@@ -13,6 +13,7 @@ h5py = pytest.importorskip('h5py')
 
 from customkpt.cli.convert import main as convert_main  # noqa: E402
 from customkpt.converters import ConversionError, convert_deepposekit, make_category  # noqa: E402
+from customkpt.converters.deepposekit import NOT_ANNOTATED  # noqa: E402
 
 SKELETON = 'name,parent,swap\nhead,,\neyeL,head,eyeR\neyeR,head,eyeL\n'
 
@@ -61,7 +62,8 @@ def test_points_images_and_skeleton(tmp_path, skeleton_csv, annotated):
     assert np.allclose(a0['keypoints'], np.c_[ann[0], np.full(3, 2)].ravel())
     assert a1['keypoints'][6:] == [0, 0, 0] and a1['num_keypoints'] == 2
     assert res.image_root == out.resolve()
-    assert any('1 image(s) without any labelled point' in n for n in res.stats.notes)
+    assert res.stats.images_left_out == {NOT_ANNOTATED: 1} and res.stats.empty_images == 0
+    assert f'1 image(s) left out: {NOT_ANNOTATED}' in res.stats.notes
 
 
 def test_grey_images(tmp_path, skeleton_csv):

@@ -9,7 +9,8 @@ import pytest
 
 from customkpt.cli.convert import main as convert_main
 from customkpt.converters import ConversionError, convert_labelstudio
-from customkpt.converters.labelstudio import image_candidates
+from customkpt.converters.labelstudio import UNANNOTATED, image_candidates
+from customkpt.converters.tool_images import NO_IMAGE_FILE
 
 W, H = 200, 100
 
@@ -76,10 +77,26 @@ def test_rectangles_group_points(export, tmp_path):
     assert r9['keypoints'] == [0, 0, 0, 100.0, 50.0, 2]
     notes = ' | '.join(res.stats.notes)
     assert '1 keypoint(s) inside no rectangle' in notes
-    assert '1 task(s) without an annotation' in notes
     assert '1 further annotation(s)' in notes
-    assert '1 task(s) whose annotation has no keypoint or rectangle' in notes
+    # task 2 (cancelled) is not labelled; task 4 is, with nothing to convert, but has no image
+    assert res.stats.images_left_out == {UNANNOTATED: 1, NO_IMAGE_FILE: 1}
+    assert f'1 image(s) left out: {UNANNOTATED}' in res.stats.notes
     assert res.image_root == (tmp_path / 'media').resolve()
+
+
+def test_labelled_tasks_without_regions_keep_their_image(export, tmp_path):
+    tasks = json.loads(export.read_text())
+    tasks += [_task(5, '/data/upload/1/0badcafe-frame3.png', []),
+              {'id': 6, 'annotations': [], 'data': {'image': '/data/upload/1/frame3.png'}}]
+    export.write_text(json.dumps(tasks))
+    res = convert_labelstudio(export, images_dir=tmp_path / 'media', progress=False)
+    images = res.coco['images']
+    assert [i['file_name'] for i in images] == ['frame1.png', 'sub/frame2.png', 'frame3.png']
+    assert (images[2]['width'], images[2]['height']) == (W, H)     # from the file
+    assert images[2]['id'] not in {a['image_id'] for a in res.coco['annotations']}
+    assert res.stats.empty_images == 1
+    assert '1 image(s) without a labelled instance kept (no annotation)' in res.stats.notes
+    assert res.stats.images_left_out == {UNANNOTATED: 2, NO_IMAGE_FILE: 1}
 
 
 def test_tasks_without_rectangles_and_keypoint_order(tmp_path, write_image):

@@ -14,6 +14,7 @@ h5py = pytest.importorskip('h5py')
 
 from customkpt.cli.convert import main as convert_main  # noqa: E402
 from customkpt.converters import CONVERTERS, ConversionError, convert_sleap  # noqa: E402
+from customkpt.converters.sleap import NOT_STORED, UNREADABLE_VIDEO  # noqa: E402
 
 FRAME_DTYPE = np.dtype([('frame_id', 'u8'), ('video', 'u4'), ('frame_idx', 'u8'),
                         ('instance_id_start', 'u8'), ('instance_id_end', 'u8')])
@@ -272,19 +273,44 @@ def test_cli_writes_frames_into_out_images(slp_file, tmp_path, capsys):
 FOUR = [(10, 12, True), (20, 22, True), (30, 32, True), (40, 42, True)]
 
 
-def test_frames_without_an_instance_are_counted(tmp_path):
-    frames = [(0, 3, [_user(FOUR)]), (0, 10, []), (0, 11, [_pred(FOUR)])]
-    path = write_slp(tmp_path / 'e.slp', frames, videos=VIDEOS[:1],
-                     embedded={0: {3: _png(10), 10: _png(20), 11: _png(30)}})
-    res = convert_sleap(path, tmp_path / 'img', progress=False)
-    assert [i['frame_idx'] for i in res.coco['images']] == [3]
-    assert '1 labelled frame(s) without an instance left out' in res.stats.notes
-    assert any(n.startswith("1 labelled frame(s) without an instance of 'fly' to convert "
-                            'left out') for n in res.stats.notes)
-    res = convert_sleap(path, tmp_path / 'img2', predictions=True, progress=False)
-    assert [i['frame_idx'] for i in res.coco['images']] == [3, 11]
-    assert not any('of \'fly\' to convert' in n for n in res.stats.notes)
-    assert '1 labelled frame(s) without an instance left out' in res.stats.notes
+def test_frames_without_an_instance_are_kept_where_their_image_is(tmp_path):
+    skels = [skeleton_json('fly', [1, 0, 2, 3], [(1, 0)], [(2, 3)]),
+             skeleton_json('bee', [0, 1], [(0, 1)], [])]
+    frames = [(0, 3, [_user(FOUR)]), (0, 10, []), (0, 11, [_pred(FOUR)]), (0, 12, []),
+              (0, 13, [_user([(5, 6, True), (7, 8, True)], skeleton=1)]),
+              (1, 2, [])]                 # the only frame of a video that is not there
+    path = write_slp(tmp_path / 'e.pkg.slp', frames, skeletons=skels, videos=VIDEOS,
+                     embedded={0: {3: _png(10), 10: _png(20), 11: _png(30), 13: _png(40)}})
+    res = convert_sleap(path, tmp_path / 'img', label='fly', progress=False)
+    # 10 (no instance) and 13 (only a bee) are kept; 12 is not in the package; 11 shows
+    # a fly, only predicted
+    assert [i['frame_idx'] for i in res.coco['images']] == [3, 10, 13]
+    assert [a['image_id'] for a in res.coco['annotations']] == [1]
+    assert (tmp_path / 'img' / res.coco['images'][1]['file_name']).read_bytes() == _png(20)
+    assert res.stats.empty_images == 2
+    assert res.stats.images_left_out == {
+        "only predicted instances of 'fly' (convert them with --sleap-predictions)": 1,
+        NOT_STORED: 1, UNREADABLE_VIDEO: 1}
+    assert '2 image(s) without a labelled instance kept (no annotation)' in res.stats.notes
+    assert any(n.startswith("video 1 (only frames without an instance) not read: ") and
+               'clip.avi' in n for n in res.stats.notes)
+    res = convert_sleap(path, tmp_path / 'img2', label='fly', predictions=True, progress=False)
+    assert [i['frame_idx'] for i in res.coco['images']] == [3, 10, 11, 13]
+    assert res.stats.images_left_out == {NOT_STORED: 1, UNREADABLE_VIDEO: 1}
+
+
+def test_frames_without_an_instance_of_a_referenced_video(tmp_path):
+    write_video(tmp_path / 'clip.avi')
+    path = write_slp(tmp_path / 'v.slp', [(1, 1, []), (1, 5, [_user(FOUR)])], videos=VIDEOS)
+    out = tmp_path / 'ds'
+    assert convert_main(['sleap', str(path), str(out), '--val-every', '2',
+                         '--no-progress']) == 0
+    val = json.loads((out / 'val.json').read_text())
+    train = json.loads((out / 'train.json').read_text())
+    assert [i['frame_idx'] for i in val['images']] == [1] and not val['annotations']
+    assert [i['frame_idx'] for i in train['images']] == [5] and len(train['annotations']) == 1
+    frame = cv2.imread(str(out / 'images' / val['images'][0]['file_name']))
+    assert abs(float(frame.mean()) - 20) < 6           # frame 1 of the video
 
 
 def _moved_project(tmp_path: Path) -> tuple[Path, Path]:
