@@ -21,7 +21,9 @@ The rules, in the order they are applied:
 * **input size** (w, h): the recipe's long and short side, portrait
   (short x long) for boxes taller than wide (median w / h below
   :data:`PORTRAIT_BELOW`), landscape above :data:`LANDSCAPE_ABOVE`, else
-  square (long x long).
+  the recipe's own size (a square long x long input costs 4/3 of the
+  compute and trained worse on the about-square mirror-mouse boxes,
+  docs/benchmarks.md).
 """
 from __future__ import annotations
 
@@ -192,13 +194,14 @@ def pick_val_interval(epochs: int) -> int:
 
 
 def pick_input_size(median_aspect: float, recipe_size: Sequence[int]) -> tuple[int, int]:
-    """(w, h) from the recipe's sides, oriented like the boxes (median w / h)."""
+    """(w, h) from the recipe's sides, oriented like the boxes (median w / h);
+    the recipe's own (w, h) for about-square boxes."""
     long, short = max(recipe_size), min(recipe_size)
     if median_aspect < PORTRAIT_BELOW:
         return short, long
     if median_aspect > LANDSCAPE_ABOVE:
         return long, short
-    return long, long
+    return int(recipe_size[0]), int(recipe_size[1])
 
 
 def _aspect_words(aspect: float) -> str:
