@@ -11,9 +11,7 @@
 # trainings shared the two cores.
 _base_ = ['onestage_self5_cpu.py']
 
-with_keypoints = False
-max_epochs = 40
-val_interval = 10
+with_keypoints = False                 # the schedule is the base's: 40 epochs
 
 val_evaluator = [dict(type='CocoDetectionMetric', ann_file='${data_root + val_ann_file}')]
 test_evaluator = val_evaluator
