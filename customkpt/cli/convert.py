@@ -114,6 +114,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help=f'smallest margin in pixels of derived boxes (default '
                         f'{DEFAULT_MIN_MARGIN:g})')
     _add_split_args(p)
+    p.add_argument('--drop-empty', action='store_true',
+                   help='leave out the images without a labelled instance (kept by default '
+                        'as background images; e.g. a CVAT video task lists every frame)')
     p.add_argument('--no-progress', action='store_true', help='no progress bar')
     return p.parse_args(argv)
 
@@ -185,6 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     spec = split_spec(args)  # a ConversionError reaches the user as one line
     result = CONVERTERS[args.format](args.src, **converter_kwargs(args))
+    if args.drop_empty:
+        result.drop_empty_images()
     outcome = write_splits(result, Path(args.out), spec)
     print(format_summary(result, outcome, spec))
     return 0

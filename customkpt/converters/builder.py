@@ -110,6 +110,23 @@ class ConversionResult:
         """The category's keypoint names."""
         return list(self.coco['categories'][0]['keypoints'])
 
+    def drop_empty_images(self) -> None:
+        """Leave out the images without an annotation (a video task that
+        lists every frame but labels a few), counted in ``stats`` as images
+        left out, with the summary notes rewritten to match."""
+        annotated = {a['image_id'] for a in self.coco['annotations']}
+        kept = [img for img in self.coco['images'] if img['id'] in annotated]
+        dropped = len(self.coco['images']) - len(kept)
+        if not dropped:
+            return
+        stats = self.stats
+        old_lines = stats.image_notes()
+        self.coco['images'] = kept
+        stats.num_images = len(kept)
+        stats.empty_images = 0
+        _count(stats.images_left_out, 'no labelled instance (--drop-empty)', dropped)
+        stats.notes = [n for n in stats.notes if n not in old_lines] + stats.image_notes()
+
 
 class CocoBuilder:
     """Collects images and instances and numbers them.

@@ -91,6 +91,26 @@ def test_images_without_an_instance_kept_unless_their_file_is_missing(tmp_path, 
     assert [i['file_name'] for i in train['images']] == ['f1.png'] and not train['annotations']
 
 
+
+def test_drop_empty_leaves_out_the_images_without_an_instance(tmp_path, write_image):
+    unlabelled = {'id': 5, 'image_id': 2, 'category_id': 1, 'bbox': [0, 0, 0, 0],
+                  'iscrowd': 0, 'keypoints': [0, 0, 0] * 3, 'num_keypoints': 0}
+    path = _coco_export(tmp_path, write_image, extra_annotations=[unlabelled])
+    res = convert_cvat(path, progress=False)
+    assert res.stats.empty_images == 1
+    res.drop_empty_images()
+    assert [i['file_name'] for i in res.coco['images']] == ['f0.png', 'sub/f2.png']
+    assert res.stats.num_images == 2 and res.stats.empty_images == 0
+    assert res.stats.images_left_out == {'no labelled instance (--drop-empty)': 1}
+    assert not any('kept (no annotation)' in n for n in res.stats.notes)
+    assert '1 image(s) left out: no labelled instance (--drop-empty)' in res.stats.notes
+    out = tmp_path / 'ds'
+    assert convert_main(['cvat', str(path), str(out), '--no-split', '--drop-empty',
+                         '--no-progress']) == 0
+    written = json.loads((out / 'all.json').read_text())
+    assert [i['file_name'] for i in written['images']] == ['f0.png', 'sub/f2.png']
+    assert {a['image_id'] for a in written['annotations']} == {1, 3}   # all of them kept
+
 def test_coco_several_keypoint_categories(tmp_path, write_image):
     rat = {'id': 3, 'name': 'rat', 'supercategory': '', 'keypoints': ['snout', 'tail'],
            'skeleton': [[1, 2]]}
