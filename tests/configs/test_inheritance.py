@@ -11,8 +11,7 @@ from customkpt.registry import MODELS
 ROOT = Path(__file__).resolve().parents[2] / 'configs'
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 TRAIN = ['LoadImage', 'GetBBoxCenterScale', 'RandomFlip', 'RandomHalfBody',
-         'RandomBBoxTransform', 'TopdownAffine', 'PhotometricDistortion', 'GenerateTarget',
-         'PackPoseInputs']
+         'RandomBBoxTransform', 'TopdownAffine', 'GenerateTarget', 'PackPoseInputs']
 MOUSE_TRAIN = [t for t in TRAIN if t != 'RandomHalfBody']
 VAL = ['LoadImage', 'GetBBoxCenterScale', 'TopdownAffine', 'PackPoseInputs']
 OCCLUSION = ['RandomOccluder', 'KeypointInfoDrop']

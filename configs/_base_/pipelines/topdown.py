@@ -1,6 +1,8 @@
 # Top-down pipelines: each instance's box cropped to `train_size` with the
 # codec's pixel convention; training adds flips, half-body crops, box
-# jitter, colour jitter and the codec's targets.
+# jitter and the codec's targets. No colour jitter: on the real, grey
+# mirror-mouse frames `PhotometricDistortion` cost accuracy (docs/benchmarks.md);
+# add it after `TopdownAffine` for data whose colours vary.
 train_pipeline = [
     dict(type='LoadImage'),
     dict(type='GetBBoxCenterScale', padding=1.25),
@@ -9,7 +11,6 @@ train_pipeline = [
     dict(type='RandomBBoxTransform', shift_factor=0.16, shift_prob=0.3,
          scale_factor=(0.5, 1.5), rotate_factor=80.0, rotate_prob=0.6),
     dict(type='TopdownAffine', input_size='${train_size}', use_udp='${use_udp(codec)}'),
-    dict(type='PhotometricDistortion'),
     dict(type='GenerateTarget', encoder='${codec}'),
     dict(type='PackPoseInputs'),
 ]

@@ -4,7 +4,7 @@ Importing this package registers every transform in
 :data:`customkpt.registry.TRANSFORMS`. A usual training pipeline::
 
     LoadImage -> GetBBoxCenterScale -> RandomFlip -> RandomHalfBody
-    -> RandomBBoxTransform -> TopdownAffine -> PhotometricDistortion
+    -> RandomBBoxTransform -> TopdownAffine [-> PhotometricDistortion]
     -> GenerateTarget -> PackPoseInputs
 
 Whole images for one-stage models (:mod:`.whole_image`)::
