@@ -91,12 +91,12 @@ def test_the_run_config_checks_the_crop_convention():
     (lambda c: c.test_dataloader.dataset.pipeline[2].update(input_size=(96, 128)),
      r'model\.head\.decoder has input_size=\(192, 256\) but '
      r'test_dataloader\.dataset\.pipeline\[2\] TopdownAffine has input_size=\(96, 128\)'),
-    (lambda c: c.train_dataloader.dataset.pipeline[7].encoder.update(type='UDPHeatmap'),
+    (lambda c: c.train_dataloader.dataset.pipeline[6].encoder.update(type='UDPHeatmap'),
      r'model\.head\.decoder is MSRAHeatmap \(plain crop\) but train_dataloader\.dataset\.'
-     r'pipeline\[7\] GenerateTarget encodes with UDPHeatmap \(UDP crop\)'),
-    (lambda c: c.train_dataloader.dataset.pipeline[7].encoder.update(heatmap_size=(24, 32)),
+     r'pipeline\[6\] GenerateTarget encodes with UDPHeatmap \(UDP crop\)'),
+    (lambda c: c.train_dataloader.dataset.pipeline[6].encoder.update(heatmap_size=(24, 32)),
      r'model\.head\.decoder has heatmap_size=\(48, 64\) but train_dataloader\.dataset\.'
-     r'pipeline\[7\] GenerateTarget encoder has heatmap_size=\(24, 32\)'),
+     r'pipeline\[6\] GenerateTarget encoder has heatmap_size=\(24, 32\)'),
     (lambda c: c.model.head.update(out_channels=4),
      r'model\.head\.out_channels=4 but the train_dataloader dataset metainfo has num_joints=5'),
 ])
