@@ -1,7 +1,7 @@
 # Top-down pipelines: each instance's box cropped to `train_size` with the
 # codec's pixel convention; training adds flips, half-body crops, box
-# jitter and the codec's targets. No colour jitter: on the real, grey
-# mirror-mouse frames `PhotometricDistortion` cost accuracy (docs/benchmarks.md);
+# jitter and the codec's targets. No colour jitter: on both real mouse
+# projects' grey frames `PhotometricDistortion` cost accuracy (docs/benchmarks.md);
 # add it after `TopdownAffine` for data whose colours vary.
 train_pipeline = [
     dict(type='LoadImage'),
