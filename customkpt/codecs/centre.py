@@ -46,7 +46,8 @@ from ..core.flip import check_flip_indices, flip_heatmaps
 from .base import HeatmapCodec
 from .centre_keypoints import (HEATMAP_OUTPUTS, encode_keypoint_heatmaps, labelled_points,
                                refine_keypoints)
-from .centre_maps import gaussian_radius, letterbox_region, local_maxima, objects_to_image
+from .centre_maps import (gaussian_radius, letterbox_region, local_maxima, objects_to_image,
+                          radius_sigma)
 from .gaussian import generate_gaussian_heatmaps
 
 __all__ = ['CentreLabel', 'gaussian_radius', 'local_maxima', 'letterbox_region']
@@ -211,9 +212,8 @@ class CentreLabel:
         index, centres, cells, sizes = self._instances(bboxes, labels)
         radii = np.maximum(gaussian_radius(sizes[:, 1], sizes[:, 0], self.min_overlap), 0)
         for i, cell, radius in zip(index, cells, radii):
-            sigma = (2 * int(radius) + 1) / 6
             blob, _ = generate_gaussian_heatmaps(cell[None, None].astype(np.float64), None,
-                                                 (w, h), sigma)
+                                                 (w, h), radius_sigma(radius))
             heat = out['centre_heatmap'][labels[i]]
             np.maximum(heat, blob[0], out=heat)
         # The cells around each centre first, then the centres themselves, so

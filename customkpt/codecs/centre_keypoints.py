@@ -28,7 +28,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from .centre_maps import local_maxima
+from .centre_maps import local_maxima, radius_sigma
 from .gaussian import generate_gaussian_heatmaps
 
 __all__ = ['HEATMAP_OUTPUTS', 'HEATMAP_TARGETS', 'labelled_points',
@@ -85,9 +85,9 @@ def encode_keypoint_heatmaps(keypoints: np.ndarray, visible: np.ndarray, radii: 
     for i, radius in enumerate(np.maximum(np.asarray(radii, np.float64), 0)):
         if not seen[i].any():
             continue
-        sigma = (2 * int(radius) + 1) / 6
         blobs, _ = generate_gaussian_heatmaps(cells[i][None].astype(np.float64),
-                                              seen[i][None].astype(np.float32), (w, h), sigma)
+                                              seen[i][None].astype(np.float32), (w, h),
+                                              radius_sigma(radius))
         np.maximum(out['keypoint_heatmap'], blobs, out=out['keypoint_heatmap'])
         x, y = cells[i][seen[i]].T
         out['keypoint_heatmap_offset'][:, y, x] = (grid[i] - cells[i])[seen[i]].T

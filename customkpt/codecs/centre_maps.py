@@ -10,7 +10,8 @@ import numpy as np
 from ..core.boxes import clip_boxes
 from ..core.geometry import boxes_to_regions, crop_to_image
 
-__all__ = ['gaussian_radius', 'local_maxima', 'letterbox_region', 'objects_to_image']
+__all__ = ['gaussian_radius', 'radius_sigma', 'local_maxima', 'letterbox_region',
+           'objects_to_image']
 
 
 def gaussian_radius(height: np.ndarray, width: np.ndarray, min_overlap: float = 0.7
@@ -35,6 +36,12 @@ def gaussian_radius(height: np.ndarray, width: np.ndarray, min_overlap: float = 
                     (4 * m, -2 * m * (h + w), (m - 1) * w * h)):
         roots.append((b + np.sqrt(np.maximum(b ** 2 - 4 * a * c, 0.0))) / 2)
     return np.minimum(np.minimum(roots[0], roots[1]), roots[2])
+
+
+def radius_sigma(radius: float) -> float:
+    """The Gaussian sigma of a :func:`gaussian_radius` (in cells): the
+    radius truncated to whole cells ``r``, then ``(2 r + 1) / 6``."""
+    return (2 * int(radius) + 1) / 6
 
 
 def local_maxima(maps: np.ndarray) -> np.ndarray:

@@ -105,11 +105,15 @@ def _image_value(task: dict, results: list, where: str) -> str:
                           f'field; string fields: {strings})')
 
 
-def _find_image(value: str, root: Path, where: str) -> Path:
+def _find_image(value: str, root: Path, where: str, required: bool = True) -> Path | None:
+    """The first of :func:`image_candidates` that is a file; when there is
+    none, an error (``required``) or ``None``."""
     candidates = image_candidates(value, root)
     for cand in candidates:
         if cand.is_file():
             return cand
+    if not required:
+        return None
     raise ConversionError(f'{where}: image {value!r} not found (looked for '
                           f'{[str(c) for c in candidates]}; set --images-dir to the image '
                           'folder)')
@@ -248,14 +252,11 @@ def _task(task: Any, pos: int, path: Path, root: Path, points_label: str, counts
         counts[UNANNOTATED] += 1
         return None
     empty = not any(isinstance(r, dict) and r.get('type') in _REGION_TYPES for r in results)
-    value = _image_value(task, results, where)
-    if empty:  # labelled, with nothing to convert: kept when its image is there
-        image = next((c for c in image_candidates(value, root) if c.is_file()), None)
-        if image is None:
-            counts[NO_IMAGE_FILE] += 1
-            return None
-    else:
-        image = _find_image(value, root, where)
+    # labelled, with nothing to convert: kept when its image is there
+    image = _find_image(_image_value(task, results, where), root, where, required=not empty)
+    if image is None:
+        counts[NO_IMAGE_FILE] += 1
+        return None
     w, h, given = _size(results, image, where)
     insts = [] if empty else _instances(results, w, h, where, points_label, counts)
     return ToolImage(to_posix_relpath(image, root), w if given else None, h if given else None,
