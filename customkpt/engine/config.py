@@ -4,6 +4,7 @@ from __future__ import annotations
 import inspect
 import logging
 import os.path as osp
+import re
 from typing import Any, Iterator
 
 import torch
@@ -12,7 +13,7 @@ from mmengine.logging import print_log
 
 from customkpt.codecs import build_codec
 
-from .references import expand_option_targets, resolve_references
+from .references import INNER, expand_option_targets, resolve_references
 
 
 class ConfigConventionError(ValueError):
@@ -56,6 +57,7 @@ def merge_options(cfg: Config, cfg_options: dict | None) -> Config:
     if cfg_options:
         cfg_options = redirect_knob_options(cfg, cfg_options)
         _warn_untied_schedulers(cfg, cfg_options)
+        _warn_unreferenced_knobs(cfg, cfg_options)
         expand_option_targets(cfg, cfg_options)
         cfg.merge_from_dict(cfg_options)
     return cfg
@@ -63,6 +65,45 @@ def merge_options(cfg: Config, cfg_options: dict | None) -> Config:
 
 #: ``--cfg-options`` keys that stand for a top-level knob of the same meaning.
 KNOB_OPTIONS = {'train_cfg.max_epochs': 'max_epochs', 'train_cfg.val_interval': 'val_interval'}
+
+
+#: Top-level settings read by name (mmengine's Runner, customkpt's tools), not
+#: through ``${...}`` references.
+TOP_LEVEL_SETTINGS = frozenset({
+    'work_dir', 'load_from', 'resume', 'launcher', 'log_level', 'default_scope',
+    'experiment_name', 'randomness', 'env_cfg', 'custom_imports', 'semi_supervised',
+    'find_unused_parameters', 'compile', 'cfg', 'model_wrapper_cfg', 'strategy'})
+
+
+def referenced_names(node: Any) -> set[str]:
+    """Every name that a ``${...}`` string anywhere in ``node`` mentions."""
+    if isinstance(node, str):
+        return {name for expr in INNER.findall(node)
+                for name in re.findall(r'[A-Za-z_][A-Za-z0-9_]*', expr)}
+    if isinstance(node, (dict, Config)):
+        return set().union(*(referenced_names(v) for v in node.values()))
+    if isinstance(node, (list, tuple)):
+        return set().union(*(referenced_names(v) for v in node))
+    return set()
+
+
+def _warn_unreferenced_knobs(cfg: Config, cfg_options: dict) -> None:
+    """Warn about a top-level option (a knob such as ``val_bbox_file``) that
+    no ``${...}`` in the config refers to, so that setting it changes nothing:
+    typically the config a run wrote into its work dir, whose references are
+    already resolved."""
+    knobs = [k for k in cfg_options if '.' not in k and k not in TOP_LEVEL_SETTINGS
+             and not isinstance(cfg.get(k), dict)]
+    if not knobs:
+        return
+    used = referenced_names(cfg._cfg_dict)
+    for key in knobs:
+        if key not in used:
+            print_log(f"--cfg-options {key}=...: nothing in {cfg.filename or 'the config'} "
+                      f"refers to '{key}' (no '${{{key}}}'), so it changes nothing. A config "
+                      'that a run wrote into its work dir has its references resolved: set '
+                      'the field itself there (e.g. test_dataloader.dataset.bbox_file), or '
+                      'start from the source config.', logger='current', level=logging.WARNING)
 
 
 def _lookup(cfg: Any, key: str) -> Any:

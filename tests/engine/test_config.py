@@ -158,3 +158,27 @@ def test_a_scheduler_not_tied_to_max_epochs_is_warned_about(tmp_path, monkeypatc
 def test_a_missing_config_file_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"config file '.*nope.py' does not exist"):
         load_config(str(tmp_path / 'nope.py'))
+
+
+def _recorded_warnings(monkeypatch):
+    import customkpt.engine.config as config_module
+    said = []
+    monkeypatch.setattr(config_module, 'print_log', lambda msg, **kw: said.append(msg))
+    return said
+
+
+def test_a_knob_that_a_resolved_config_no_longer_refers_to_is_warned_about(tmp_path, monkeypatch):
+    resolved = load_config(str(SELF5))
+    resolved.dump(str(tmp_path / 'written.py'))        # as a run writes it into its work dir
+    said = _recorded_warnings(monkeypatch)
+    cfg = load_config(str(tmp_path / 'written.py'), {'val_bbox_file': '/abs/dets.json'})
+    assert cfg.test_dataloader.dataset.bbox_file is None          # the option changed nothing
+    assert len(said) == 1 and "refers to 'val_bbox_file'" in said[0] and 'written.py' in said[0]
+
+
+def test_knobs_the_source_config_refers_to_and_runner_settings_are_not_warned_about(monkeypatch):
+    said = _recorded_warnings(monkeypatch)
+    cfg = load_config(str(SELF5), {'val_bbox_file': '/abs/dets.json', 'work_dir': '/tmp/w',
+                                   'train_dataloader.batch_size': 4})
+    assert cfg.test_dataloader.dataset.bbox_file == '/abs/dets.json'
+    assert said == []
