@@ -132,3 +132,29 @@ def test_a_sidecar_without_keypoint_heatmaps_runs_as_before(tmp_path):
     got, expected = predict(img), OneStagePredictor(old)(img)
     for name in ('bboxes', 'keypoints', 'keypoint_scores'):
         np.testing.assert_allclose(got[name], expected[name], atol=2e-2)
+
+
+def test_a_detectors_flip_test_is_the_same_in_torch_numpy_and_the_graph(tmp_path):
+    cfg = load_config('configs/detector_self5_cpu.py', dict(input_size=(64, 64),
+                                                             max_detections=8))
+    assert cfg.model.test_cfg.flip_test                      # the detector config's default
+    torch.manual_seed(0)
+    model = init_model(cfg)
+    with torch.no_grad():
+        # random features are tiny (about 1e-5): large weights make scores that differ
+        torch.nn.init.normal_(model.head.branches['centre_heatmap'][-1].weight, std=3e3)
+        model.head.branches['box_size'][-1].bias.fill_(3.0)
+    plain = export_onestage_onnx(model, tmp_path / 'plain.onnx')
+    baked = export_onestage_onnx(model, tmp_path / 'flip.onnx', flip_test=True)
+    assert read_onestage_sidecar(plain['sidecar'])['flip_test'] is True
+    img = np.random.default_rng(2).integers(0, 255, (70, 90, 3)).astype(np.uint8)
+    torch_flip = OneStagePredictor(model)(img)
+    model.test_cfg['flip_test'] = False
+    torch_plain = OneStagePredictor(model)(img)
+    numpy_flip = OnnxOneStagePredictor(plain['onnx'])(img)    # the sidecar's setting
+    graph_flip = OnnxOneStagePredictor(baked['onnx'])(img)
+    assert 'keypoints' not in numpy_flip
+    for got in (numpy_flip, graph_flip):
+        np.testing.assert_allclose(got['bboxes'], torch_flip['bboxes'], atol=2e-2)
+        np.testing.assert_allclose(got['scores'], torch_flip['scores'], atol=1e-4)
+    assert np.abs(torch_plain['scores'] - torch_flip['scores']).max() > 1e-2

@@ -53,6 +53,14 @@ class OneStageEstimator(TopdownEstimator):
     def with_keypoints(self) -> bool:
         return bool(self.head.num_keypoints)
 
+    def flip_indices(self, data_samples: Sequence[PoseDataSample] | None = None
+                     ) -> list[int]:
+        """The keypoint definition's flip table; none for a detector (it has
+        no points to swap, so its flip test needs no definition)."""
+        if not self.with_keypoints:
+            return []
+        return super().flip_indices(data_samples)
+
     @torch.no_grad()
     def predict(self, inputs: torch.Tensor, data_samples: list[PoseDataSample]
                 ) -> list[PoseDataSample]:
