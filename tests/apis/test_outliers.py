@@ -13,7 +13,7 @@ from customkpt.apis.outliers import (FlipPairPredictor, find_outliers, fit_label
                                      read_label_poses, training_ann_file)
 from customkpt.core.flip import flip_boxes, flip_keypoints
 
-from .test_video import square_frame, write_video
+from .conftest import square_frame, write_video
 
 CONFIG = 'configs/hrnet_self5_cpu.py'
 NAMES = ['head', 'left_hand', 'right_hand', 'left_foot', 'right_foot']

@@ -10,7 +10,7 @@ from customkpt.apis import VideoOutputs, VideoPoseEstimator, open_source, run_vi
 from customkpt.apis.pipeline import STAGES
 from customkpt.converters.dlc_tables import read_csv_table
 
-from .test_video import SquareFinder, square_frame, write_video
+from .conftest import SquareFinder, square_frame, write_video
 
 FRAMES = 8
 

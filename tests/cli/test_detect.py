@@ -78,3 +78,23 @@ def test_export_writes_a_one_stage_model(setup, tmp_path, capsys):
     assert is_onestage_export(tmp_path / 'detector.onnx')
     assert cli.run('export', [setup['config'], setup['ckpt'], '--out', str(tmp_path),
                               '--input-size', '32', '32']) == 2
+
+
+def test_flip_test_option_averages_in_the_mirrored_image(setup, tmp_path):
+    torch.manual_seed(0)
+    model = init_model(setup['config'])
+    with torch.no_grad():  # random features are tiny: large weights give scores that differ
+        torch.nn.init.normal_(model.head.branches['centre_heatmap'][-1].weight, std=3e3)
+        model.head.branches['box_size'][-1].bias.fill_(3.0)
+    ckpt = tmp_path / 'scores.pth'
+    torch.save(dict(state_dict=model.state_dict(), meta=dict(dataset_meta=model.dataset_meta)),
+               ckpt)
+    ann = str(setup['data'] / 'val_coco_joint.json')
+    plain, flipped = tmp_path / 'plain.json', tmp_path / 'flip.json'
+    for out, extra in ((plain, []), (flipped, ['--flip-test'])):
+        assert cli.run('detect', [setup['config'], str(ckpt), '--ann', ann,
+                                  '--out', str(out)] + extra) == 0
+    best = [max(r['score'] for r in json.loads(f.read_text()) if r['image_id'] == i)
+            for f in (plain, flipped) for i in (1, 2, 3)]
+    # each image's best box scores otherwise: the mirrored outputs were averaged in
+    assert np.abs(np.subtract(best[:3], best[3:])).min() > 1e-3

@@ -16,9 +16,7 @@ from customkpt.cli import merge_labels, outliers
 from customkpt.converters.dlc_tables import read_csv_table
 from customkpt.demo import KEYPOINT_NAMES, render_video_frame
 
-from .test_video import CONFIG, FRAMES, SIZE, data  # noqa: F401  (clip, boxes, tiny model)
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from .demo_clip import CONFIG, FRAMES, REPO_ROOT, SIZE
 
 
 def _train_json(path: Path) -> Path:

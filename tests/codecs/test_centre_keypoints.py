@@ -9,7 +9,9 @@ from customkpt.codecs import CentreLabel, build_codec
 from customkpt.codecs.centre import gaussian_radius
 from customkpt.core.flip import flip_boxes, flip_keypoints
 
-from test_centre import FLIP7, SIZE, _match, _objects  # tests/codecs is on the path
+# tests/codecs cannot be a package (it would shadow the stdlib codecs), so
+# pytest puts this folder on sys.path and its helpers import by bare name.
+from centre_cases import FLIP7, SIZE, _match, _objects
 
 BOX = np.array([[4, 4, 28, 28]], np.float32)       # 6 x 6 cells at stride 4
 

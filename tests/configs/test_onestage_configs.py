@@ -24,9 +24,12 @@ def test_config_builds_its_model_and_passes_the_checks(name, keypoints, metrics)
     assert model.head.num_keypoints == keypoints and model.category_ids == [1]
     assert model.head.decoder.input_size == tuple(cfg.input_size) == (128, 96)
     assert model.head.decoder.heatmap_size == (32, 24)            # stride 4
-    # the detector's flip test gains box AP for the top-down models it feeds;
-    # the keypoint model keeps one forward pass per image
-    assert model.test_cfg['flip_test'] is (not keypoints)
+    assert model.test_cfg['flip_test'] is False            # one forward pass per image
+    if not keypoints:              # a detector's flip test needs no keypoint definition
+        model.test_cfg['flip_test'] = True
+        model.dataset_meta = None
+        assert model.predict_outputs(torch.zeros(1, 3, 96, 128))['box_size'].shape[1] == 2
+        model.test_cfg['flip_test'] = False
     # keypoint heatmaps refine the keypoint model's points; the detector has none
     assert model.head.decoder.keypoint_heatmaps is bool(keypoints)
     heatmap_branches = {'keypoint_heatmap', 'keypoint_heatmap_offset'} & set(model.head.branches)

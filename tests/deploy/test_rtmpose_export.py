@@ -13,7 +13,7 @@ from customkpt.deploy import OnnxPredictor, read_sidecar
 from customkpt.deploy.export import export_onnx
 from customkpt.engine.config import load_config
 
-from .test_predictor import BOXES, SCORES, _assert_same, _image
+from .predictor_cases import BOXES, SCORES, _assert_same, _image
 
 CONFIG = 'configs/rtmpose_t_self5_cpu.py'
 

@@ -20,7 +20,7 @@ from customkpt.evaluation.coco_eval import _renumbered  # noqa: E402
 from customkpt.evaluation.coco_fast import (FasterKeypointEval,  # noqa: E402
                                             keypoint_oks_matrices, load_keypoint_results)
 
-from .test_coco_backends import generated_set  # noqa: E402
+from .coco_generated import generated_set  # noqa: E402
 
 
 def _indexed_gt(seed: int, num_kpts: int = 17) -> tuple[COCO, list[dict], np.ndarray]:
