@@ -50,6 +50,9 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
     model.add_argument('--config', help='model config (.py)')
     model.add_argument('--checkpoint', help='checkpoint (.pth) for --config')
     model.add_argument('--onnx', help='exported model (.onnx with its .json sidecar)')
+    model.add_argument('--pipeline', help='an exported detector + top-down model '
+                                          '(<name>_pipeline.json of customkpt export '
+                                          '--detector): its boxes and model')
     model.add_argument('--device', default='cpu', help="torch device: 'cpu', 'cuda', 'cuda:1'")
     model.add_argument('--batch-size', type=int, default=None,
                        help='most boxes per forward pass (all of a frame by default)')
@@ -113,8 +116,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         return args
     if args.input is None:
         p.error('the input (video, image folder or camera) is required')
+    if args.pipeline:
+        _apply_pipeline(p, args)
     if bool(args.onnx) == bool(args.config):
-        p.error('give either --config (with --checkpoint) or --onnx')
+        p.error('give either --config (with --checkpoint), --onnx or --pipeline')
     if args.checkpoint and not args.config:
         p.error('--checkpoint needs --config')
     if args.batch_size is not None and args.batch_size < 1:
@@ -124,6 +129,29 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if not 0.0 <= args.pose_nms <= 1.0:
         p.error('--pose-nms must be an OKS in [0, 1] (0 disables)')
     return args
+
+
+def _apply_pipeline(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """``--pipeline``: its top-down model as ``--onnx`` and its detector as
+    the box source (``detector:`` unless ``--boxes`` says ``track+detector``),
+    with its box threshold and classes unless given."""
+    from customkpt.deploy.pipeline import read_pipeline
+    if args.onnx or args.config:
+        p.error('--pipeline brings its own model: leave out --onnx and --config')
+    if args.boxes not in ('full', 'detector', 'track+detector'):
+        p.error(f'--pipeline brings its own boxes: --boxes {args.boxes} (use detector or '
+                'track+detector)')
+    try:
+        info = read_pipeline(args.pipeline)
+    except (OSError, ValueError) as err:
+        p.error(str(err))
+    args.onnx = info['pose']
+    args.boxes = f"{'track+' if args.boxes == 'track+detector' else ''}detector:" \
+                 f"{info['detector']}"
+    if args.box_thr is None:
+        args.box_thr = info['box_score_thr']
+    if args.det_classes == [0]:  # the option's default: the pipeline's classes
+        args.det_classes = info['class_ids'] or []
 
 
 def build_predictor(args: argparse.Namespace) -> Any:
