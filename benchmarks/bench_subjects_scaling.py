@@ -25,6 +25,10 @@ figures each. For every count this times, per image:
   decoder handles as many candidates as a trained model that finds exactly
   the figures. ``--candidates config`` (the default with a checkpoint)
   keeps the config's 100.
+* **detector + top-down** (with ``--detector-checkpoint``): what top-down
+  costs without ground-truth boxes: the exported detector
+  (``configs/detector_self5_cpu.py``) finds the boxes (score >= 0.25), then
+  the exported HRNet: :class:`customkpt.deploy.OnnxPosePipeline`.
 
 Each time is the whole call (image -> keypoints in image pixels: crop or
 letterbox, normalisation, forward, decoding). A timed run is one pass over
@@ -58,15 +62,18 @@ from customkpt.core.boxes import xywh_to_xyxy  # noqa: E402
 from customkpt.core.image import read_image  # noqa: E402
 from customkpt.demo.multi_dataset import build_multi_dataset  # noqa: E402
 from customkpt.deploy import (  # noqa: E402
-    OnnxOneStagePredictor, OnnxPredictor, export_onestage_onnx, export_onnx)
+    OnnxOneStagePredictor, OnnxPosePipeline, OnnxPredictor, export_onestage_onnx, export_onnx,
+    write_pipeline)
 
 ROOT = Path(__file__).resolve().parents[1]
 HRNET_CONFIG = ROOT / 'configs' / 'hrnet_self5_cpu.py'
 HRNET_CHECKPOINT = ROOT / 'work_dirs' / 'main_job' / 'train' / 'epoch_20.pth'
 ONESTAGE_CONFIG = ROOT / 'configs' / 'onestage_self5_cpu.py'
-COLUMNS = ('topdown_torch', 'topdown_ort', 'onestage_torch', 'onestage_ort')
+DETECTOR_CONFIG = ROOT / 'configs' / 'detector_self5_cpu.py'
+COLUMNS = ('topdown_torch', 'topdown_ort', 'onestage_torch', 'onestage_ort', 'pipeline_ort')
 LABELS = dict(topdown_torch='top-down torch', topdown_ort='top-down onnxruntime',
-              onestage_torch='one-stage torch', onestage_ort='one-stage onnxruntime')
+              onestage_torch='one-stage torch', onestage_ort='one-stage onnxruntime',
+              pipeline_ort='detector + top-down onnxruntime')
 
 Image = tuple[np.ndarray, np.ndarray]  # uint8 (h, w, 3) BGR, (n, 4) xyxy ground-truth boxes
 
@@ -131,12 +138,23 @@ def build_predictors(workdir: Path, args: argparse.Namespace) -> tuple[dict, dic
         flip=(f"top-down flip test {'on' if predictors['topdown_ort'].flip_test else 'off'}, "
               f"one-stage flip test {'on' if predictors['onestage_ort'].flip_test else 'off'}"),
         max_detections=int(onestage.head.decoder.max_detections))
+    if args.detector_checkpoint:
+        detector = init_model(str(DETECTOR_CONFIG), args.detector_checkpoint)
+        det_onnx = export_onestage_onnx(detector, workdir / 'detector.onnx')['onnx']
+        predictors['pipeline_ort'] = OnnxPosePipeline(
+            write_pipeline(workdir / 'pipeline.json', hrnet_onnx, det_onnx), providers=cpu,
+            session_options=session_options(args.threads))
     return predictors, notes
+
+
+def columns(predictors: dict) -> list[str]:
+    """The table's columns: :data:`COLUMNS` that have a predictor."""
+    return [name for name in COLUMNS if name in predictors]
 
 
 def pass_over(name: str, predictor: Callable, images: list[Image]) -> Callable[[], list]:
     """One run of ``predictor`` over all ``images`` (boxes for the top-down ones)."""
-    if name.startswith('topdown'):
+    if name.startswith('topdown'):  # the ground-truth boxes
         return lambda: [predictor(img, boxes) for img, boxes in images]
     return lambda: [predictor(img) for img, _ in images]
 
@@ -154,14 +172,15 @@ def bench(images: dict[int, list[Image]], predictors: dict, args: argparse.Names
         if args.candidates == 'figures':
             for codec in onestage_codecs(predictors):
                 codec.max_detections = count
-        for name in COLUMNS:
+        for name in columns(predictors):
             run = pass_over(name, predictors[name], imgs)
             row[name] = median_ms(run, args.repeats, args.warmup) / len(imgs)
-            if name.startswith('onestage'):
+            if not name.startswith('topdown'):
                 row[f'{name}_found'] = float(np.mean([len(out['bboxes']) for out in run()]))
         rows.append(row)
         print(f'  {count} figures: ' + ', '.join(f'{LABELS[n]} {row[n]:.1f} ms'
-                                                 for n in COLUMNS), file=sys.stderr)
+                                                 for n in columns(predictors)),
+              file=sys.stderr)
     return rows
 
 
@@ -172,11 +191,14 @@ def print_table(rows: list[dict], notes: dict, args: argparse.Namespace) -> None
           f'{rows[0]["images"]} per count; median of {args.repeats} passes after '
           f'{args.warmup} warm-up')
     print(f'top-down: {notes["topdown"]}; one-stage: {notes["onestage"]}; {notes["flip"]}\n')
-    print('| n figures | top-down torch ms | top-down ort ms | one-stage torch ms | '
-          'one-stage ort ms |')
-    print('| --- | --- | --- | --- | --- |')
+    names = [n for n in COLUMNS if n in rows[0]]
+    print('| n figures | ' + ' | '.join(f'{LABELS[n]} ms' for n in names) + ' |')
+    print('| --- ' * (len(names) + 1) + '|')
     for r in rows:
-        print(f"| {r['figures']} | " + ' | '.join(f'{r[n]:.1f}' for n in COLUMNS) + ' |')
+        print(f"| {r['figures']} | " + ' | '.join(f'{r[n]:.1f}' for n in names) + ' |')
+    if 'pipeline_ort_found' in rows[0]:
+        print('\ndetector + top-down: boxes kept per image (figures: boxes): ' + ', '.join(
+            f"{r['figures']}: {r['pipeline_ort_found']:.1f}" for r in rows))
     found = ', '.join(f"{r['figures']}: {r['onestage_ort_found']:.1f}" for r in rows)
     cap = ('the figure count' if args.candidates == 'figures'
            else f"{notes['max_detections']} (the config's)")
@@ -190,8 +212,9 @@ def plot(rows: list[dict], notes: dict, out: Path) -> None:
     import matplotlib.pyplot as plt
     counts = [r['figures'] for r in rows]
     fig, ax = plt.subplots(figsize=(6, 4))
-    for name, style in zip(COLUMNS, ('o-', 'o--', 's-', 's--')):
-        ax.plot(counts, [r[name] for r in rows], style, label=LABELS[name])
+    for name, style in zip(COLUMNS, ('o-', 'o--', 's-', 's--', '^:')):
+        if name in rows[0]:
+            ax.plot(counts, [r[name] for r in rows], style, label=LABELS[name])
     ax.set_xscale('log', base=2)
     ax.set_xticks(counts, [str(c) for c in counts])
     ax.set_xlabel('figures per image')
@@ -220,6 +243,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument('--checkpoint', default=str(HRNET_CHECKPOINT),
                    help='HRNet checkpoint (the main job\'s; fresh weights when absent)')
     p.add_argument('--onestage-checkpoint', help='one-stage checkpoint (random weights)')
+    p.add_argument('--detector-checkpoint',
+                   help='a detector_self5_cpu.py checkpoint: adds detector + top-down')
     p.add_argument('--no-flip', action='store_true',
                    help='top-down without the flip test (the config has it on)')
     p.add_argument('--candidates', choices=['figures', 'config'],
