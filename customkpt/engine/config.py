@@ -70,9 +70,12 @@ KNOB_OPTIONS = {'train_cfg.max_epochs': 'max_epochs', 'train_cfg.val_interval': 
 #: Top-level settings read by name (mmengine's Runner, customkpt's tools), not
 #: through ``${...}`` references.
 TOP_LEVEL_SETTINGS = frozenset({
-    'work_dir', 'load_from', 'resume', 'launcher', 'log_level', 'default_scope',
-    'experiment_name', 'randomness', 'env_cfg', 'custom_imports', 'semi_supervised',
-    'find_unused_parameters', 'compile', 'cfg', 'model_wrapper_cfg', 'strategy'})
+    'model', 'work_dir', 'train_dataloader', 'val_dataloader', 'test_dataloader', 'train_cfg',
+    'val_cfg', 'test_cfg', 'auto_scale_lr', 'optim_wrapper', 'param_scheduler',
+    'val_evaluator', 'test_evaluator', 'default_hooks', 'custom_hooks', 'data_preprocessor',
+    'load_from', 'resume', 'launcher', 'env_cfg', 'log_processor', 'log_level', 'visualizer',
+    'default_scope', 'randomness', 'experiment_name', 'cfg', 'custom_imports',
+    'semi_supervised', 'find_unused_parameters', 'compile', 'model_wrapper_cfg', 'strategy'})
 
 
 def referenced_names(node: Any) -> set[str]:

@@ -179,6 +179,6 @@ def test_a_knob_that_a_resolved_config_no_longer_refers_to_is_warned_about(tmp_p
 def test_knobs_the_source_config_refers_to_and_runner_settings_are_not_warned_about(monkeypatch):
     said = _recorded_warnings(monkeypatch)
     cfg = load_config(str(SELF5), {'val_bbox_file': '/abs/dets.json', 'work_dir': '/tmp/w',
-                                   'train_dataloader.batch_size': 4})
+                                   'train_dataloader.batch_size': 4, 'custom_hooks': []})
     assert cfg.test_dataloader.dataset.bbox_file == '/abs/dets.json'
     assert said == []
