@@ -221,7 +221,7 @@ def run_case(case: Case, out: Path) -> dict:
     coco, st = json.loads((out / 'all.json').read_text()), result.stats
     cat = coco['categories'][0]
     row.update(images_out=len(coco['images']), anns_out=len(coco['annotations']),
-               skipped=dict(st.skipped), notes=list(st.notes), points_outside=st.points_outside,
+               skipped=dict(st.skipped), notes=st.summary_notes(), points_outside=st.points_outside,
                links=len(cat.get('skeleton') or []), flip_pairs=len(cat.get('flip_pairs') or []),
                image_files_missing=sum(not (result.image_root / i['file_name']).is_file()
                                        for i in coco['images']),

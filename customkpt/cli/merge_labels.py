@@ -91,7 +91,7 @@ def load_new_labels(path: Path, fmt: str, keypoint_names: list[str],
     if fmt == 'labelme':
         kwargs['keypoints'] = keypoint_names
     result = CONVERTERS[fmt](path, **kwargs)
-    return result.coco, result.image_root, list(result.stats.notes)
+    return result.coco, result.image_root, result.stats.summary_notes()
 
 
 def main(argv: list[str] | None = None) -> int:

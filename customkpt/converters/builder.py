@@ -63,7 +63,8 @@ class ConversionStats:
             them, but they hold no labelled instance to convert).
         images_left_out: reason -> number of images the source lists that
             were not written.
-        notes: other remarks for the summary.
+        notes: the format's own remarks; :meth:`summary_notes` adds the
+            lines on images from the counts.
     """
 
     num_images: int = 0
@@ -87,6 +88,10 @@ class ConversionStats:
                  '(no annotation)'] if self.empty_images else []
         return lines + [f'{n} image(s) left out: {reason}'
                         for reason, n in self.images_left_out.items()]
+
+    def summary_notes(self) -> list[str]:
+        """Every remark of the summary: :attr:`notes`, then :meth:`image_notes`."""
+        return list(self.notes) + self.image_notes()
 
 
 @dataclass
@@ -113,19 +118,15 @@ class ConversionResult:
     def drop_empty_images(self) -> None:
         """Leave out the images without an annotation (a video task that
         lists every frame but labels a few), counted in ``stats`` as images
-        left out, with the summary notes rewritten to match."""
+        left out."""
         annotated = {a['image_id'] for a in self.coco['annotations']}
         kept = [img for img in self.coco['images'] if img['id'] in annotated]
         dropped = len(self.coco['images']) - len(kept)
-        if not dropped:
-            return
-        stats = self.stats
-        old_lines = stats.image_notes()
-        self.coco['images'] = kept
-        stats.num_images = len(kept)
-        stats.empty_images = 0
-        _count(stats.images_left_out, 'no labelled instance (--drop-empty)', dropped)
-        stats.notes = [n for n in stats.notes if n not in old_lines] + stats.image_notes()
+        if dropped:
+            self.coco['images'] = kept
+            self.stats.num_images = len(kept)
+            self.stats.empty_images = 0
+            _count(self.stats.images_left_out, 'no labelled instance (--drop-empty)', dropped)
 
 
 class CocoBuilder:
@@ -244,15 +245,13 @@ class CocoBuilder:
     def finish(self, image_root: str | Path, fmt: str) -> ConversionResult:
         """The collected dataset. Images without an annotation stay in it
         (background for detectors and one-stage models; top-down training
-        skips them); the notes count them and the images left out."""
+        skips them); the stats count them and the images left out."""
         if not self.images:
             raise ConversionError(f'{fmt}: no images found under {image_root}')
         self.stats.num_images = len(self.images)
         self.stats.num_instances = len(self.annotations)
         annotated = {a['image_id'] for a in self.annotations}
         self.stats.empty_images = sum(img['id'] not in annotated for img in self.images)
-        for line in self.stats.image_notes():
-            self.note(line)
         coco = {'images': self.images, 'annotations': self.annotations,
                 'categories': [self.category]}
         return ConversionResult(coco=coco, image_root=Path(image_root).resolve(),

@@ -178,6 +178,6 @@ def format_summary(result: ConversionResult, outcome: SplitOutcome | None = None
                          f'{outcome.instances[name]} instances -> {path}')
     lines.append(f'image root (file_name is relative to it; set data_root or '
                  f'data_prefix.img to it): {result.image_root}')
-    for note in st.notes:
+    for note in st.summary_notes():
         lines.append(f'note: {note}')
     return '\n'.join(lines)

@@ -66,7 +66,7 @@ def test_coco_keypoints_export(tmp_path, write_image):
     assert a2['bbox'] == [50.0, 30.0, 40.0, 30.0]
     assert a3['num_keypoints'] == 1 and a3['bbox'][2] > 0               # empty box derived
     assert any('1 annotation(s) of categories without keypoints' in n for n in res.stats.notes)
-    assert '1 image(s) without a labelled instance kept (no annotation)' in res.stats.notes
+    assert '1 image(s) without a labelled instance kept (no annotation)' in res.stats.summary_notes()
     assert {a['image_id'] for a in res.coco['annotations']} == {1, 3}
 
 
@@ -82,7 +82,7 @@ def test_images_without_an_instance_kept_unless_their_file_is_missing(tmp_path, 
     assert [i['file_name'] for i in res.coco['images']] == ['f0.png', 'f1.png', 'sub/f2.png']
     assert res.stats.skipped == {'no labelled point': 1} and res.stats.empty_images == 1
     assert res.stats.images_left_out == {NO_IMAGE_FILE: 1}
-    assert f'1 image(s) left out: {NO_IMAGE_FILE}' in res.stats.notes
+    assert f'1 image(s) left out: {NO_IMAGE_FILE}' in res.stats.summary_notes()
     out = tmp_path / 'ds'
     assert convert_main(['cvat', str(path), str(out), '--val-every', '2', '--no-progress']) == 0
     val = json.loads((out / 'val.json').read_text())
@@ -102,8 +102,8 @@ def test_drop_empty_leaves_out_the_images_without_an_instance(tmp_path, write_im
     assert [i['file_name'] for i in res.coco['images']] == ['f0.png', 'sub/f2.png']
     assert res.stats.num_images == 2 and res.stats.empty_images == 0
     assert res.stats.images_left_out == {'no labelled instance (--drop-empty)': 1}
-    assert not any('kept (no annotation)' in n for n in res.stats.notes)
-    assert '1 image(s) left out: no labelled instance (--drop-empty)' in res.stats.notes
+    assert not any('kept (no annotation)' in n for n in res.stats.summary_notes())
+    assert '1 image(s) left out: no labelled instance (--drop-empty)' in res.stats.summary_notes()
     out = tmp_path / 'ds'
     assert convert_main(['cvat', str(path), str(out), '--no-split', '--drop-empty',
                          '--no-progress']) == 0

@@ -63,7 +63,7 @@ def test_points_images_and_skeleton(tmp_path, skeleton_csv, annotated):
     assert a1['keypoints'][6:] == [0, 0, 0] and a1['num_keypoints'] == 2
     assert res.image_root == out.resolve()
     assert res.stats.images_left_out == {NOT_ANNOTATED: 1} and res.stats.empty_images == 0
-    assert f'1 image(s) left out: {NOT_ANNOTATED}' in res.stats.notes
+    assert f'1 image(s) left out: {NOT_ANNOTATED}' in res.stats.summary_notes()
 
 
 def test_grey_images(tmp_path, skeleton_csv):

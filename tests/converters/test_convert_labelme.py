@@ -118,7 +118,7 @@ def test_images_without_an_instance_are_kept_and_counted(labelme_dir, write_imag
     assert 'e1.png' in images and 'e2.png' in images and len(images) == 5
     annotated = {a['image_id'] for a in res.coco['annotations']}
     assert images['e1.png'] not in annotated and images['e2.png'] not in annotated
-    assert '2 image(s) without a labelled instance kept (no annotation)' in res.stats.notes
+    assert '2 image(s) without a labelled instance kept (no annotation)' in res.stats.summary_notes()
     # the box-only group of a.json is an instance without points: skipped, not an image
     # without an instance
     assert res.stats.skipped == {'no labelled point': 1}

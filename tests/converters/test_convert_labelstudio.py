@@ -80,7 +80,7 @@ def test_rectangles_group_points(export, tmp_path):
     assert '1 further annotation(s)' in notes
     # task 2 (cancelled) is not labelled; task 4 is, with nothing to convert, but has no image
     assert res.stats.images_left_out == {UNANNOTATED: 1, NO_IMAGE_FILE: 1}
-    assert f'1 image(s) left out: {UNANNOTATED}' in res.stats.notes
+    assert f'1 image(s) left out: {UNANNOTATED}' in res.stats.summary_notes()
     assert res.image_root == (tmp_path / 'media').resolve()
 
 
@@ -95,7 +95,7 @@ def test_labelled_tasks_without_regions_keep_their_image(export, tmp_path):
     assert (images[2]['width'], images[2]['height']) == (W, H)     # from the file
     assert images[2]['id'] not in {a['image_id'] for a in res.coco['annotations']}
     assert res.stats.empty_images == 1
-    assert '1 image(s) without a labelled instance kept (no annotation)' in res.stats.notes
+    assert '1 image(s) without a labelled instance kept (no annotation)' in res.stats.summary_notes()
     assert res.stats.images_left_out == {UNANNOTATED: 2, NO_IMAGE_FILE: 1}
 
 

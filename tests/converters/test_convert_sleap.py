@@ -291,7 +291,7 @@ def test_frames_without_an_instance_are_kept_where_their_image_is(tmp_path):
     assert res.stats.images_left_out == {
         "only predicted instances of 'fly' (convert them with --sleap-predictions)": 1,
         NOT_STORED: 1, UNREADABLE_VIDEO: 1}
-    assert '2 image(s) without a labelled instance kept (no annotation)' in res.stats.notes
+    assert '2 image(s) without a labelled instance kept (no annotation)' in res.stats.summary_notes()
     assert any(n.startswith("video 1 (only frames without an instance) not read: ") and
                'clip.avi' in n for n in res.stats.notes)
     res = convert_sleap(path, tmp_path / 'img2', label='fly', predictions=True, progress=False)
