@@ -82,6 +82,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     only.add_argument('--only-semi', action='store_true',
                       help='semi rows only (with --unlabelled-boxes track the whole-split '
                            'supervised row is still trained, to track the video)')
+    p.add_argument('--semi-options', nargs='+', default=[], metavar='KEY=VALUE',
+                   help='more --cfg-options of the semi rows, e.g. shape_weight=0 (an ablation)')
     p.add_argument('--quick', action='store_true',
                    help='smoke run: 6 iterations, 64x64 input, 30 video frames')
     p.add_argument('--work-dir', default='work_dirs/bench_semi_supervised')
@@ -125,7 +127,8 @@ def make_subsets(args: argparse.Namespace) -> dict[int, Path]:
 def semi_options(args: argparse.Namespace, per_epoch: int, boxes: str) -> tuple[str, ...]:
     """The semi config's ``--cfg-options`` of a row: boxes and the ramp."""
     ramp = args.iters / 3 if args.ramp_iters is None else args.ramp_iters
-    return (f'unlabelled_boxes={boxes}', f'ramp_epochs={ramp / per_epoch:.6g}')
+    return (f'unlabelled_boxes={boxes}', f'ramp_epochs={ramp / per_epoch:.6g}',
+            *args.semi_options)
 
 
 def video_config(args: argparse.Namespace) -> Path:
