@@ -17,9 +17,8 @@ def test_it_is_the_cpu_mouse_config_plus_the_video_stream():
     assert (clips['clip_length'], clips['num_clips'], clips['boxes']) == (3, 200, None)
     assert clips['pipeline'] == plain['val_dataloader']['dataset']['pipeline']
     assert loader['dataset']['clips_per_sample'] == 0.5
-    assert semi['model'].pop('semi_supervised')['losses'] == dict(
+    assert semi['model'].pop('semi_supervised')['losses'] == dict(   # pca: weight 0, off
         temporal=dict(type='TemporalDifferenceLoss', dead_zone=8.0, loss_weight=0.0002),
-        pca=dict(type='PoseSubspaceLoss', loss_weight=0.01),
         shape=dict(type='HeatmapShapeLoss', loss_weight=0.1))
     assert semi['model'] == plain['model'] and semi['model']['backbone']['arch'] == 'tiny'
     assert semi['custom_hooks'][-1] == dict(type='SemiSupervisedHook', ramp_epochs=10)
@@ -34,7 +33,7 @@ def test_it_is_the_cpu_mouse_config_plus_the_video_stream():
 
 def test_its_knobs_reach_the_switch():
     options = {'unlabelled_boxes': 'track/{stem}_pose.json', 'temporal_weight': 0,
-               'clip_length': 5}
+               'pca_weight': 0.01, 'clip_length': 5}
     cfg = load_run_config(str(CONFIGS / 'openfield_mouse_semi.py'), options)
     clips = cfg.train_dataloader.dataset.clips
     assert (clips.boxes, clips.clip_length) == ('track/{stem}_pose.json', 5)
