@@ -13,7 +13,8 @@ from .category import make_category
 from .common import DEFAULT_BBOX_PAD, DEFAULT_MIN_MARGIN, ConversionError
 from .images import image_size
 
-__all__ = ['ConversionStats', 'ConversionResult', 'CocoBuilder', 'bbox_from_points', 'person_builder']
+__all__ = ['ConversionStats', 'ConversionResult', 'CocoBuilder', 'bbox_from_points',
+           'person_builder']
 
 
 def bbox_from_points(xy: np.ndarray, width: float, height: float,
