@@ -18,10 +18,10 @@ import numpy as np
 import torch
 from mmengine.dataset import pseudo_collate
 
-from customkpt.core.boxes import nms
+from customkpt.core.boxes import select_detections
 from customkpt.registry import BOX_PROVIDERS
 
-from .boxes import Boxes, clip_to_frame, empty_boxes
+from .boxes import Boxes
 from .inference import _read_image, init_model, test_pipeline_of
 
 __all__ = ['OneStagePredictor', 'OneStageDetectorBoxes']
@@ -111,14 +111,5 @@ class OneStageDetectorBoxes:
     def __call__(self, frame: np.ndarray, frame_idx: int,
                  previous: Mapping[str, Any] | None = None) -> Boxes:
         pred = self.predictor(frame)
-        keep = pred['scores'] >= self.score_thr
-        if self.class_ids is not None:
-            keep &= np.isin(pred['labels'], self.class_ids)
-        boxes, scores, labels = pred['bboxes'][keep], pred['scores'][keep], pred['labels'][keep]
-        if not len(boxes):
-            return empty_boxes()
-        order = (nms(boxes, scores, self.nms_thr, labels) if self.nms_thr is not None
-                 else np.argsort(-scores, kind='stable'))[:self.max_det]
-        boxes = clip_to_frame(boxes[order], frame.shape)
-        good = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
-        return boxes[good], scores[order][good].astype(np.float32)
+        return select_detections(pred['bboxes'], pred['scores'], pred['labels'], frame.shape,
+                                 self.score_thr, self.class_ids, self.nms_thr, self.max_det)

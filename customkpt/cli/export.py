@@ -57,14 +57,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def _require_files(*named: tuple[str, str]) -> None:
+    """A one-line error for the first (kind, path) whose file is missing."""
+    for kind, path in named:
+        if not osp.isfile(path):
+            raise UserError(f'{kind} file {path!r} does not exist')
+
+
 def main(argv: list[str] | None = None) -> dict:
     """Write the ONNX model and its sidecar; returns what :func:`export_onnx` wrote."""
     args = parse_args(argv)
     from customkpt.apis import init_model
     from customkpt.deploy.export import export_onnx
-    for kind, path in (('config', args.config), ('checkpoint', args.checkpoint)):
-        if not osp.isfile(path):
-            raise UserError(f'{kind} file {path!r} does not exist')
+    _require_files(('config', args.config), ('checkpoint', args.checkpoint))
     out_dir = Path(args.out) if args.out else Path(args.checkpoint).resolve().parent
     name = args.name or Path(args.config).stem
     model = init_model(args.config, args.checkpoint, device=args.device)
@@ -100,9 +105,7 @@ def _export_pipeline(pose_onnx: Path, out_dir: Path, args: argparse.Namespace) -
     else:
         from customkpt.apis import init_model
         det_config, det_ckpt = args.detector
-        for kind, path in (('--detector config', det_config), ('--detector checkpoint', det_ckpt)):
-            if not osp.isfile(path):
-                raise UserError(f'{kind} file {path!r} does not exist')
+        _require_files(('--detector config', det_config), ('--detector checkpoint', det_ckpt))
         detector = init_model(det_config, det_ckpt, device=args.device)
         if not hasattr(detector, 'category_ids'):
             raise UserError(f'--detector {det_config}: not a one-stage model (a detector or '

@@ -12,7 +12,8 @@ from typing import Sequence, Union
 import numpy as np
 
 __all__ = ['AREA_EPS', 'DERIVED_BOX_PADDING', 'DEFAULT_POSE_NMS_THR', 'xywh_to_xyxy',
-           'xyxy_to_xywh', 'clip_boxes', 'boxes_from_points', 'box_iou', 'nms', 'oks', 'oks_nms']
+           'xyxy_to_xywh', 'clip_boxes', 'boxes_from_points', 'box_iou', 'nms',
+           'select_detections', 'oks', 'oks_nms']
 
 ArrayLike = Union[np.ndarray, Sequence[float], float]
 
@@ -162,6 +163,38 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou_thr: float,
         ious = box_iou(boxes[i:i + 1], boxes[order[1:]])[0]
         order = order[1:][ious <= iou_thr]
     return np.asarray(keep, np.int64)
+
+
+def select_detections(bboxes: np.ndarray, scores: np.ndarray, labels: np.ndarray,
+                      frame_shape: Sequence[int], score_thr: float,
+                      class_ids: Sequence[int] | None = None, nms_thr: float | None = None,
+                      max_det: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """A detector's boxes for top-down crops, best first.
+
+    Keeps the detections scoring at least ``score_thr`` whose label is in
+    ``class_ids`` (``None``: every class), runs a per-class :func:`nms` at
+    ``nms_thr`` (``None``: none), keeps the ``max_det`` best, clips them to
+    the frame of ``frame_shape`` (h, w, ...) and leaves out those left
+    without area.
+
+    Args:
+        bboxes: (N, 4) xyxy image pixels; scores: (N,); labels: (N,) class indices.
+
+    Returns:
+        float32 (M, 4) boxes and (M,) scores.
+    """
+    bboxes = np.asarray(bboxes, np.float32).reshape(-1, 4)
+    scores, labels = np.asarray(scores, np.float32), np.asarray(labels)
+    keep = scores >= score_thr
+    if class_ids is not None:
+        keep &= np.isin(labels, list(class_ids))
+    idx = np.flatnonzero(keep)
+    order = (nms(bboxes[idx], scores[idx], nms_thr, labels[idx]) if nms_thr is not None
+             else np.argsort(-scores[idx], kind='stable'))
+    idx = idx[order][:max_det]
+    boxes = clip_boxes(bboxes[idx], frame_shape[1], frame_shape[0])
+    good = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
+    return boxes[good], scores[idx][good]
 
 
 def oks(gt_kpts: np.ndarray, gt_vis: np.ndarray, gt_area: ArrayLike, pred: np.ndarray,

@@ -27,6 +27,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..core.boxes import select_detections
 from .onestage import OnnxOneStagePredictor, is_onestage_export
 from .predictor import OnnxPredictor
 from .sidecar import read_sidecar, sidecar_path
@@ -154,17 +155,12 @@ class OnnxPosePipeline:
         self.meta = self.pose.meta
 
     def boxes(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The detector's kept boxes of ``image``, best first: (N, 4) xyxy
-        image pixels and (N,) scores."""
+        """The detector's kept boxes of ``image``, best first: float32 (N, 4)
+        xyxy image pixels and (N,) scores (:func:`customkpt.core.boxes.select_detections`)."""
         det = self.detector(image)
-        keep = det['scores'] >= self.info['box_score_thr']
-        if self.info['class_ids'] is not None:
-            keep &= np.isin(det['labels'], self.info['class_ids'])
-        boxes, scores = det['bboxes'][keep], det['scores'][keep]
-        order = np.argsort(-scores, kind='stable')[:self.info['max_detections']]
-        boxes, scores = boxes[order], scores[order]
-        good = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
-        return boxes[good].astype(np.float32), scores[good].astype(np.float32)
+        return select_detections(det['bboxes'], det['scores'], det['labels'], image.shape,
+                                 self.info['box_score_thr'], self.info['class_ids'],
+                                 max_det=self.info['max_detections'])
 
     def __call__(self, img: np.ndarray | str | os.PathLike) -> dict[str, np.ndarray]:
         """Every subject of one image (path or uint8 BGR (h, w, 3)), best box

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from customkpt.core.boxes import (box_iou, boxes_from_points, clip_boxes, nms, oks, oks_nms,
+                                  select_detections,
                                   xywh_to_xyxy, xyxy_to_xywh)
 
 
@@ -246,3 +247,22 @@ def test_oks_with_prediction_masks_matches_the_tracker_rule():
     np.testing.assert_allclose(oks(ref[0], ref_valid[0], areas[0], kpts, sigmas,
                                    pred_valid=np.ones((5, 6), bool)),
                                oks(ref[0], ref_valid[0], areas[0], kpts, sigmas), rtol=1e-14)
+
+
+def test_select_detections_filters_suppresses_caps_and_clips():
+    boxes = np.array([[0, 0, 10, 10], [1, 1, 11, 11], [20, 20, 30, 30], [50, 5, 70, 15],
+                      [-5, -5, 5, 5], [95, 0, 120, 10]], np.float32)
+    scores = np.array([0.9, 0.8, 0.7, 0.95, 0.6, 0.1])
+    labels = np.array([0, 0, 0, 1, 0, 0])
+    # class 0 above 0.2, best first; the near copy of box 0 survives without NMS
+    out, sc = select_detections(boxes, scores, labels, (40, 60, 3), 0.2, class_ids=[0])
+    np.testing.assert_array_equal(out, [[0, 0, 10, 10], [1, 1, 11, 11], [20, 20, 30, 30],
+                                        [0, 0, 5, 5]])      # the last one clipped to the frame
+    np.testing.assert_allclose(sc, [0.9, 0.8, 0.7, 0.6])
+    assert out.dtype == sc.dtype == np.float32
+    # NMS drops the copy; every class; the cap keeps the best two
+    out, sc = select_detections(boxes, scores, labels, (40, 60), 0.2, nms_thr=0.5, max_det=2)
+    np.testing.assert_array_equal(out, [[50, 5, 60, 15], [0, 0, 10, 10]])
+    # a box outside the frame has no area left after clipping and is left out
+    out, sc = select_detections(boxes[5:], scores[5:], labels[5:], (40, 60), 0.0)
+    assert out.shape == (0, 4) and sc.shape == (0, )
