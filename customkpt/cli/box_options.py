@@ -38,8 +38,9 @@ def add_box_args(p: argparse.ArgumentParser) -> None:
                        help='track+detector: also run the detector every N frames and add '
                             'the subjects it finds that no track follows (default: only when '
                             'tracking is lost)')
-    boxes.add_argument('--det-classes', type=int, nargs='*', default=[0],
-                       help='detector classes kept (none given: all)')
+    boxes.add_argument('--det-classes', type=int, nargs='*', default=None,
+                       help='detector classes kept (default: 0, or the classes of '
+                            '--pipeline; the option with no class: all)')
     boxes.add_argument('--det-config', default=None,
                        help="config of a one-stage detector checkpoint given as "
                             "detector:CKPT.pth (an exported one-stage .onnx needs none)")
@@ -50,15 +51,16 @@ def box_config(args: argparse.Namespace) -> dict[str, Any]:
     """The ``BOX_PROVIDERS`` config of ``--boxes``."""
     spec = args.boxes
     thr = args.box_thr
+    classes = [0] if args.det_classes is None else args.det_classes
 
     def detector(path: str) -> dict[str, Any]:
         cfg: dict[str, Any] = dict(type='OnnxDetectorBoxes', onnx_path=path,
-                                   class_ids=args.det_classes or None)
+                                   class_ids=classes or None)
         from customkpt.deploy import is_onestage_export
         if args.det_config or is_onestage_export(path):  # customkpt's own (docs/onestage.md)
             model = (dict(config=args.det_config, checkpoint=path, device=args.device)
                      if args.det_config else dict(onnx_path=path))
-            cfg = dict(type='OneStageDetectorBoxes', class_ids=args.det_classes or None, **model)
+            cfg = dict(type='OneStageDetectorBoxes', class_ids=classes or None, **model)
         if thr is not None:
             cfg['score_thr'] = thr
         return cfg

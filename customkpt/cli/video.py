@@ -150,7 +150,7 @@ def _apply_pipeline(p: argparse.ArgumentParser, args: argparse.Namespace) -> Non
                  f"{info['detector']}"
     if args.box_thr is None:
         args.box_thr = info['box_score_thr']
-    if args.det_classes == [0]:  # the option's default: the pipeline's classes
+    if args.det_classes is None:  # not given: the pipeline's classes
         args.det_classes = info['class_ids'] or []
 
 

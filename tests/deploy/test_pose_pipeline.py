@@ -125,6 +125,21 @@ def test_video_command_takes_the_pipeline(pipeline, tmp_path):
         parse_args(['clip.mp4', '--pipeline', str(pipeline['path']), '--onnx', 'm.onnx'])
 
 
+def test_det_classes_typed_out_override_the_pipelines(pipeline, tmp_path):
+    from customkpt.cli.box_options import box_config
+    from customkpt.cli.video import parse_args
+    other = write_pipeline(tmp_path / 'other.json', pipeline['pose'], pipeline['detector'],
+                           class_ids=[2, 3])
+    assert parse_args(['clip.mp4', '--pipeline', str(other)]).det_classes == [2, 3]
+    typed = parse_args(['clip.mp4', '--pipeline', str(other), '--det-classes', '0'])
+    assert typed.det_classes == [0]
+    assert box_config(typed)['class_ids'] == [0]
+    every = parse_args(['clip.mp4', '--pipeline', str(other), '--det-classes'])
+    assert box_config(every)['class_ids'] is None
+    typed.det_classes = None  # a detector given without a pipeline: class 0
+    assert box_config(typed)['class_ids'] == [0]
+
+
 STANDALONE = r'''
 import sys
 import numpy as np
