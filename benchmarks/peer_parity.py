@@ -15,7 +15,11 @@ the same samples:
 * targets under the same random parameters (MMPose's draws fed to ours);
 * the heatmap loss and its gradient on random tensors;
 * ``--steps`` Adam training steps of both models from the same weights on
-  the same batches.
+  the same batches;
+* with ``--checkpoint`` (a customkpt checkpoint, or a state dict saved as
+  ``{'state_dict': ...}``): that fixed model's mean heatmap loss on each
+  library's fully augmented training samples, ``--passes`` passes per seed
+  over seeds 0 and 1 (are the augmented samples equally hard?).
 
 Run it in customkpt's environment with the peer's packages on the path
 (``peer_mmpose.sh DIR`` builds them):
@@ -261,6 +265,48 @@ def check_steps(peer_cfg, ours_cfg, steps: int) -> tuple[str, str]:
     return (f'{steps} Adam steps, same start and batches: loss MMPose/ours', ', '.join(losses))
 
 
+def _augmented_loss(model, dataset, passes: int) -> tuple[float, float]:
+    """Mean weighted heatmap MSE per labelled point, and the weighted points."""
+    from mmengine.dataset import pseudo_collate
+    total = points = 0.0
+    for _ in range(passes):
+        for start in range(0, len(dataset), 8):
+            batch = pseudo_collate([dataset[i] for i in range(start, min(start + 8, len(dataset)))])
+            with torch.no_grad():
+                data = model.data_preprocessor(batch, False)
+                heatmaps = model.head(model.extract_feat(data['inputs']))
+            samples = data['data_samples']
+            target = torch.stack([torch.as_tensor(d.gt_fields.heatmaps) for d in samples])
+            weight = torch.stack([torch.as_tensor(d.gt_instance_labels.keypoint_weights).reshape(-1)
+                                  for d in samples])
+            total += float((((heatmaps - target) ** 2).mean((2, 3)) * weight).sum())
+            points += float(weight.sum())
+    return total / max(points, 1.0), points
+
+
+def check_augmented_loss(peer_cfg, ours_cfg, checkpoint: str, passes: int) -> tuple[str, str]:
+    """A fixed model's loss on each library's augmented training samples."""
+    import random
+
+    from customkpt.checkpoint import safe_load
+    model = build('mmpose', peer_cfg.model)
+    model.load_state_dict(safe_load(checkpoint)['state_dict'])
+    model.eval()
+    a = build('mmpose', peer_cfg.train_dataloader.dataset)
+    b = build('customkpt', ours_cfg.train_dataloader.dataset)
+    out = []
+    for dataset in (a, b):
+        results = []
+        for seed in (0, 1):
+            np.random.seed(seed)
+            random.seed(seed)
+            results.append(_augmented_loss(model, dataset, passes))
+        loss = sum(r[0] * r[1] for r in results) / sum(r[1] for r in results)
+        out.append(f'{1e3 * loss:.3f}e-3 ({sum(r[1] for r in results):.0f} points)')
+    return (f'fixed model, augmented training samples ({passes} passes x 2 seeds): '
+            'mean weighted heatmap MSE, MMPose / ours', ' / '.join(out))
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     p.add_argument('config', help='customkpt config (e.g. a work dir\'s config.py)')
@@ -271,6 +317,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument('--peer-dir', default='../shared/peer', help='folder of peer_stub_mmcv_ops.py')
     p.add_argument('--draws', type=int, default=3000)
     p.add_argument('--steps', type=int, default=4)
+    p.add_argument('--checkpoint', default=None,
+                   help='a trained checkpoint for the augmented-sample loss check')
+    p.add_argument('--passes', type=int, default=3)
     args = p.parse_args(argv)
     import_peer(args.peer_site, args.peer_dir)
     import customkpt  # noqa: F401
@@ -282,6 +331,8 @@ def main(argv: list[str] | None = None) -> None:
     rows += check_random_params(peer_cfg, ours_cfg, args.draws)
     rows += [check_same_params(peer_cfg, ours_cfg, 3), check_loss(),
              check_steps(peer_cfg, ours_cfg, args.steps)]
+    if args.checkpoint:
+        rows.append(check_augmented_loss(peer_cfg, ours_cfg, args.checkpoint, args.passes))
     print('| check | MMPose 1.3.2 against customkpt |\n| --- | --- |')
     for name, value in rows:
         print(f'| {name} | {value} |')
