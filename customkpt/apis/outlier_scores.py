@@ -39,6 +39,10 @@ least :data:`MIN_SCORE`) come first: when there are fewer of them than
 ``num`` all are taken, and only the remaining picks are spread over the
 other candidates' clusters, so a diverse but ordinary frame never displaces
 a clear outlier.
+
+The other way round, :func:`select_confident` picks the lowest-scoring
+frames, spread the same way: the frames whose prediction every term trusts
+most, to use as pseudo-labels (``customkpt outliers --pick confident``).
 """
 from __future__ import annotations
 
@@ -53,7 +57,8 @@ from customkpt.core.pose_subspace import PoseSubspace, normalise_poses
 
 __all__ = ['TERMS', 'DEFAULT_WEIGHTS', 'TERM_FLOORS', 'DEAD_ZONE', 'SCALE_FLOOR', 'MIN_SCORE',
            'InstanceTable', 'OutlierScores', 'instance_scales', 'pose_boxes',
-           'jump_term', 'robust_z', 'score_instances', 'select_frames', 'frame_features']
+           'jump_term', 'robust_z', 'score_instances', 'select_frames', 'select_confident',
+           'frame_features']
 
 #: The terms, in the order they are reported.
 TERMS = ('confidence', 'flip', 'jump', 'pose')
@@ -296,6 +301,22 @@ def select_frames(features: np.ndarray, scores: np.ndarray, num: int,
                                                               num - len(strong), seed)
     out = np.array(picked, np.int64)
     return out[np.argsort(-scores[out], kind='stable')]
+
+
+def select_confident(features: np.ndarray, scores: np.ndarray, num: int,
+                     top_fraction: float = 0.25, seed: int = 0) -> np.ndarray:
+    """Indices of ``num`` rows that score low and differ from each other: the
+    lowest ``top_fraction`` of the rows (at least ``num``) clustered by
+    k-means on ``features`` into ``num`` clusters, the lowest-scoring row of
+    each (clusters left empty are filled by the next lowest rows).
+
+    Args and the ``ValueError`` as :func:`select_frames`.
+
+    Returns:
+        (min(num, F),) row indices, lowest score first.
+    """
+    return select_frames(features, -np.asarray(scores, np.float64), num, top_fraction,
+                         min_score=math.inf, seed=seed)
 
 
 def frame_features(table: InstanceTable, scores: OutlierScores) -> np.ndarray:

@@ -31,13 +31,17 @@ from customkpt.core.pose_subspace import PoseSubspace, fit
 from .inference import TopdownPredictor
 from .outlier_scores import (DEAD_ZONE, MIN_SCORE, InstanceTable, OutlierScores,
                              frame_features, instance_scales, pose_boxes, score_instances,
-                             select_frames)
+                             select_confident, select_frames)
 from .pipeline import VideoOutputs, VideoRunSummary, run_video
 from .sources import FrameSource
 from .video import VideoPoseEstimator
 
-__all__ = ['FlipPairPredictor', 'OutlierReport', 'find_outliers', 'fit_label_subspace',
-           'read_label_poses', 'training_ann_file']
+__all__ = ['PICKS', 'FlipPairPredictor', 'OutlierReport', 'find_outliers',
+           'fit_label_subspace', 'read_label_poses', 'training_ann_file']
+
+#: What :func:`find_outliers` picks: the frames the terms score worst (to
+#: label), or those they score best (to use the predictions as pseudo-labels).
+PICKS = ('outliers', 'confident')
 
 
 class FlipPairPredictor:
@@ -159,7 +163,8 @@ class OutlierReport:
     Attributes:
         table: every instance of the video.
         scores: the terms and frame scores.
-        picked: rows of ``scores.frames`` picked, best first.
+        picked: rows of ``scores.frames`` picked, highest score first
+            (``pick='confident'``: lowest first).
         summary: the video run (frames, skipped, time).
         subspace: the pose subspace used, or ``None``.
     """
@@ -183,8 +188,9 @@ def find_outliers(source: FrameSource, model: Any, num_frames: int,
                   weights: Mapping[str, float] | None = None, top_fraction: float = 0.25,
                   min_score: float = MIN_SCORE, dead_zone: float = DEAD_ZONE,
                   seed: int = 0, kpt_thr: float = 0.3, batch_size: int | None = None,
-                  progress: bool = True) -> OutlierReport:
-    """Score every frame of ``source`` and pick ``num_frames`` to label.
+                  progress: bool = True, pick: str = 'outliers') -> OutlierReport:
+    """Score every frame of ``source`` and pick ``num_frames`` to label
+    (or, with ``pick='confident'``, to pseudo-label).
 
     Args:
         source: the video (:func:`~customkpt.apis.open_source`).
@@ -205,7 +211,12 @@ def find_outliers(source: FrameSource, model: Any, num_frames: int,
         kpt_thr: keypoint score for tracking.
         batch_size: most boxes per forward pass.
         progress: show a progress bar.
+        pick: ``'outliers'`` (:func:`~customkpt.apis.outlier_scores.select_frames`)
+            or ``'confident'`` (:func:`~customkpt.apis.outlier_scores.select_confident`,
+            ``top_fraction`` and ``seed`` as for the other; ``min_score`` unused).
     """
+    if pick not in PICKS:
+        raise ValueError(f'pick {pick!r}: expected one of {PICKS}')
     predictor = FlipPairPredictor(model, batch_size=batch_size)
     if tracker is None:
         tracker = dict(match='oks', thr=0.3, max_lost=10)
@@ -216,7 +227,12 @@ def find_outliers(source: FrameSource, model: Any, num_frames: int,
     k = len(predictor.meta.get('keypoint_names') or [])
     table = InstanceTable.from_results(summary.results or [], k)
     scores = score_instances(table, subspace, weights, dead_zone)
-    picked = (select_frames(frame_features(table, scores), scores.frame_score, num_frames,
-                            top_fraction, min_score, seed)
-              if len(scores.frames) else np.zeros(0, np.int64))
+    features = frame_features(table, scores)
+    if not len(scores.frames):
+        picked = np.zeros(0, np.int64)
+    elif pick == 'confident':
+        picked = select_confident(features, scores.frame_score, num_frames, top_fraction, seed)
+    else:
+        picked = select_frames(features, scores.frame_score, num_frames, top_fraction,
+                               min_score, seed)
     return OutlierReport(table, scores, picked, summary, subspace)

@@ -8,8 +8,13 @@ the frame index, zero-padded to the digits of the frame count)::
     dlc/config.yaml                     --format dlc | both (a DeepLabCut-style
     dlc/labeled-data/<name>/imgNNN.png    project: convert dlc / merge-labels
     dlc/labeled-data/<name>/CollectedData_<scorer>.csv   read it back)
+    coco/annotations.json               --format coco (file_names relative to
+    coco/images/<name>/imgNNN.png         coco/; merge-labels reads it back)
 
-Labels are the model's predictions (every point, ``v = 2``); the Labelme
+Labels are the model's predictions (every point, ``v = 2``; in the COCO
+file, points scoring below ``label_thr`` are unlabelled, ``(0, 0, 0)``, and
+an instance keeps a box around its labelled points made as the converters
+make it, with its point scores in ``keypoint_scores``); the Labelme
 shapes carry the point score in ``description`` and the track id as
 ``group_id``. A frame with several instances gives the multi-animal
 DeepLabCut layout (``individual1``, ``individual2``, ... in track order).
@@ -27,6 +32,8 @@ import numpy as np
 from customkpt.apis.outlier_scores import TERMS
 from customkpt.apis.outliers import OutlierReport
 from customkpt.apis.sources import FrameSource
+from customkpt.converters import write_json
+from customkpt.converters.builder import bbox_from_points
 from customkpt.converters.export_dlc import coco_to_dlc
 from customkpt.converters.labelme_export import LabelmeInstance, write_labelme
 
@@ -41,6 +48,8 @@ class ExportedFiles:
     labelme_dir: Path | None = None
     dlc_project: Path | None = None
     dlc_table: Path | None = None
+    coco_file: Path | None = None
+    left_out: int = 0
     missing: list[int] = field(default_factory=list)
 
 
@@ -74,21 +83,58 @@ def _frame_instances(report: OutlierReport, frame_idx: int) -> list[int]:
     return [int(r) for r in rows[np.argsort(report.table.track_id[rows], kind='stable')]]
 
 
+def _annotation(keypoints: np.ndarray, scores: np.ndarray, label_thr: float, width: int,
+                height: int) -> dict | None:
+    """A COCO annotation of one predicted instance: points scoring at least
+    ``label_thr`` labelled (``v = 2``), the others ``(0, 0, 0)``; ``None``
+    when no point is left or its box has no area in the image."""
+    keep = np.isfinite(keypoints).all(axis=1) & (scores >= label_thr)
+    if not keep.any():
+        return None
+    box = bbox_from_points(keypoints[keep], width, height)
+    if box is None:
+        return None
+    kpts = np.zeros((len(keypoints), 3), np.float64)
+    kpts[keep] = np.concatenate([keypoints[keep], np.full((int(keep.sum()), 1), 2.0)], axis=1)
+    return dict(keypoints=[round(float(v), 3) for v in kpts.ravel()], num_keypoints=int(keep.sum()),
+                bbox=[round(float(v), 3) for v in box], area=round(float(box[2] * box[3]), 3),
+                iscrowd=0, keypoint_scores=[round(float(v), 4) for v in scores])
+
+
 def _coco_of(report: OutlierReport, frames: dict[int, np.ndarray], names: Sequence[str],
-             prefix: str, num_frames: int) -> dict:
-    """The predictions of the picked frames as a COCO dict, file names under ``prefix``."""
+             prefix: str, num_frames: int, label_thr: float = -np.inf) -> tuple[dict, int]:
+    """The predictions of the picked frames as a COCO dict, file names under
+    ``prefix``, and the number of instances left out (no point at ``label_thr``)."""
     t = report.table
-    images, anns = [], []
+    images, anns, left_out = [], [], 0
     for img_id, f in enumerate(sorted(frames), start=1):
         h, w = frames[f].shape[:2]
         images.append(dict(id=img_id, file_name=f'{prefix}{frame_name(f, num_frames)}.png',
-                           width=int(w), height=int(h)))
+                           width=int(w), height=int(h), frame_idx=int(f)))
         for r in _frame_instances(report, f):
-            kpts = np.concatenate([t.keypoints[r], np.full((len(names), 1), 2.0)], axis=1)
+            ann = _annotation(t.keypoints[r], t.scores[r], label_thr, w, h)
+            if ann is None:
+                left_out += 1
+                continue
             anns.append(dict(id=len(anns) + 1, image_id=img_id, category_id=1,
-                             keypoints=kpts.ravel().tolist(), track_id=int(t.track_id[r])))
+                             track_id=int(t.track_id[r]), **ann))
     return dict(images=images, annotations=anns,
-                categories=[dict(id=1, name='object', keypoints=list(names))])
+                categories=[dict(id=1, name='object', keypoints=list(names))]), left_out
+
+
+def _write_coco(out: Path, report: OutlierReport, frames: dict[int, np.ndarray],
+                meta: dict, stem: str, num_frames: int, label_thr: float) -> tuple[Path, int]:
+    folder = out / 'coco' / 'images' / stem
+    folder.mkdir(parents=True, exist_ok=True)
+    for f, img in frames.items():
+        cv2.imwrite(str(folder / f'{frame_name(f, num_frames)}.png'), img)
+    names = [str(n) for n in meta.get('keypoint_names') or []]
+    coco, left_out = _coco_of(report, frames, names, f'images/{stem}/', num_frames, label_thr)
+    cat = coco['categories'][0]
+    cat['name'] = str(meta.get('dataset_name') or 'object')
+    cat['skeleton'] = [[int(a), int(b)] for a, b in meta.get('skeleton') or []]
+    cat['flip_pairs'] = [[int(a), int(b)] for a, b in meta.get('flip_pairs') or []]
+    return write_json(coco, out / 'coco' / 'annotations.json'), left_out
 
 
 def _write_labelme(out: Path, report: OutlierReport, frames: dict[int, np.ndarray],
@@ -130,7 +176,7 @@ def _write_dlc(out: Path, report: OutlierReport, frames: dict[int, np.ndarray],
     folder.mkdir(parents=True, exist_ok=True)
     for f, img in frames.items():
         cv2.imwrite(str(folder / f'{frame_name(f, num_frames)}.png'), img)
-    coco = _coco_of(report, frames, names, f'labeled-data/{stem}/', num_frames)
+    coco, _ = _coco_of(report, frames, names, f'labeled-data/{stem}/', num_frames)
     done = coco_to_dlc(coco, folder, scorer=scorer, source='picked frames')
     cfg = _dlc_config(names, meta, scorer, done.individuals)
     (project / 'config.yaml').write_text(yaml.safe_dump(cfg, sort_keys=False), encoding='utf-8')
@@ -139,8 +185,9 @@ def _write_dlc(out: Path, report: OutlierReport, frames: dict[int, np.ndarray],
 
 def export_picked(source: FrameSource, report: OutlierReport, meta: dict, out_dir: str | Path,
                   formats: Sequence[str] = ('labelme', 'dlc'), scorer: str = 'customkpt',
-                  progress: bool = True) -> ExportedFiles:
-    """Write the picked frames and their predictions in ``formats``."""
+                  progress: bool = True, label_thr: float = 0.0) -> ExportedFiles:
+    """Write the picked frames and their predictions in ``formats``
+    (``'labelme'``, ``'dlc'``, ``'coco'``; ``label_thr``: see the module)."""
     out = Path(out_dir)
     names = [str(n) for n in meta.get('keypoint_names') or []]
     wanted = set(report.picked_frames)
@@ -155,6 +202,9 @@ def export_picked(source: FrameSource, report: OutlierReport, meta: dict, out_di
     if 'dlc' in formats:
         done.dlc_project, done.dlc_table = _write_dlc(out, report, frames, names, meta,
                                                       source.name, scorer, num_frames)
+    if 'coco' in formats:
+        done.coco_file, done.left_out = _write_coco(out, report, frames, meta, source.name,
+                                                    num_frames, label_thr)
     return done
 
 

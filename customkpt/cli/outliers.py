@@ -1,6 +1,7 @@
 """``customkpt outliers``: the frames of a video a trained model gets most
 wrong, written out with the model's predictions for correcting in Labelme or
-DeepLabCut.
+DeepLabCut; with ``--pick confident``, the frames it gets most surely right,
+written as a COCO json of pseudo-labels to train on.
 
 Scoring and selection are :func:`customkpt.apis.find_outliers` (see
 :mod:`customkpt.apis.outlier_scores` for the terms); the files are
@@ -24,6 +25,8 @@ EXAMPLES = (
     '--out OUT --format dlc --boxes track',
     'customkpt outliers FRAMES_DIR --config CFG.py --checkpoint CKPT.pth --num-frames 8 '
     '--out OUT --weights jump=2,confidence=0.5',
+    'customkpt outliers clip.mp4 --config CFG.py --checkpoint CKPT.pth --pick confident '
+    '--num-frames 100 --format coco --boxes track --out pseudo',
 )
 NOTES = """\
 Every frame is scored by four terms, each higher = worse: confidence
@@ -40,9 +43,19 @@ labelme/<video>/imgNNN.{png,json} and/or dlc/ (config.yaml and
 labeled-data/<video>/ with the frames and CollectedData_<scorer>.csv).
 Correct them, then: customkpt merge-labels TRAIN.json OUT/labelme --out
 MERGED.json. See docs/labelling.md.
+
+--pick confident turns the ranking round: the frames every term trusts most
+(lowest scores), spread over poses the same way. With --format coco they are
+written to OUT/coco/annotations.json (images under OUT/coco/images/), points
+scoring below --label-thr left unlabelled: pseudo-labels for training on the
+video (merge-labels TRAIN.json OUT/coco/annotations.json --out MERGED.json;
+docs/semi_supervised.md).
 """
 #: ``--format`` -> the label formats written.
-FORMATS = {'labelme': ('labelme',), 'dlc': ('dlc',), 'both': ('labelme', 'dlc')}
+FORMATS = {'labelme': ('labelme',), 'dlc': ('dlc',), 'both': ('labelme', 'dlc'),
+           'coco': ('coco',)}
+#: ``--label-thr`` when not given, per ``--pick``.
+LABEL_THR = dict(outliers=0.0, confident=0.5)
 
 
 def _weights(text: str | None) -> dict[str, float]:
@@ -91,10 +104,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument('--config', required=True, help='model config (.py)')
     p.add_argument('--checkpoint', required=True, help='trained checkpoint (.pth)')
     p.add_argument('--num-frames', type=int, default=20, help='frames to pick')
+    p.add_argument('--pick', default='outliers', choices=('outliers', 'confident'),
+                   help='the worst-scoring frames (to label) or the best (pseudo-labels)')
     p.add_argument('--out', required=True, help='output folder')
     p.add_argument('--format', default='both', choices=sorted(FORMATS),
                    help='label files to write')
     p.add_argument('--scorer', default='customkpt', help='DeepLabCut scorer name')
+    p.add_argument('--label-thr', type=float, default=None,
+                   help='COCO file: points scoring below are left unlabelled (default: '
+                        '0.5 with --pick confident, else 0)')
     p.add_argument('--device', default='cpu', help="torch device: 'cpu', 'cuda'")
     p.add_argument('--batch-size', type=int, default=None, help='most boxes per forward pass')
     p.add_argument('--max-frames', type=int, default=None, help='score only the first frames')
@@ -107,6 +125,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.error('--num-frames must be >= 1')
     if not 0 < args.top_fraction <= 1:
         p.error('--top-fraction must be in (0, 1]')
+    if args.label_thr is None:
+        args.label_thr = LABEL_THR[args.pick]
     return args
 
 
@@ -157,20 +177,26 @@ def run(args: argparse.Namespace) -> int:
         tracker=tracker if tracker is not None else False, subspace=subspace,
         weights=_weights(args.weights), top_fraction=args.top_fraction,
         min_score=args.min_score, dead_zone=args.dead_zone, seed=args.seed,
-        kpt_thr=args.kpt_thr, batch_size=args.batch_size, progress=not args.no_progress)
+        kpt_thr=args.kpt_thr, batch_size=args.batch_size, progress=not args.no_progress,
+        pick=args.pick)
     print(pose_line)
     _print_picks(report)
     settings = dict(config=args.config, checkpoint=args.checkpoint, boxes=box_config(args),
                     tracker=args.tracker, num_frames=args.num_frames,
                     top_fraction=args.top_fraction, min_score=args.min_score,
-                    dead_zone=args.dead_zone, seed=args.seed, pose=pose_line)
+                    dead_zone=args.dead_zone, seed=args.seed, pose=pose_line, pick=args.pick,
+                    label_thr=args.label_thr)
     out = Path(args.out)
     paths = [write_report(out / 'outliers.json', report, source, settings)]
     files = export_picked(source, report, dict(model.dataset_meta), out, FORMATS[args.format],
-                          scorer=args.scorer, progress=not args.no_progress)
+                          scorer=args.scorer, progress=not args.no_progress,
+                          label_thr=args.label_thr)
     if files.missing:
         print(f'customkpt outliers: frames {files.missing} could not be read again')
-    paths += [p for p in (files.labelme_dir, files.dlc_table) if p is not None]
+    if files.left_out:
+        print(f'customkpt outliers: {files.left_out} instances left out of the COCO file '
+              f'(no point scored --label-thr {args.label_thr:g})')
+    paths += [p for p in (files.labelme_dir, files.dlc_table, files.coco_file) if p is not None]
     print('outputs:\n' + '\n'.join(f'  {p}' for p in paths))
     return 0
 

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from customkpt.apis.outlier_scores import (InstanceTable, frame_features, jump_term, robust_z,
-                                           score_instances, select_frames)
+                                           score_instances, select_confident,
+                                           select_frames)
 from customkpt.core.pose_subspace import fit
 
 K = 6
@@ -137,6 +138,23 @@ def test_selection_prefers_high_scores_but_spreads_over_poses():
     assert np.all(np.diff(scores[picked]) <= 0)
     # Plain top-4 would have been four look-alikes.
     assert (np.argsort(-scores)[:4] < 30).all()
+
+
+def test_confident_selection_prefers_low_scores_but_spreads_over_poses():
+    rng = np.random.default_rng(0)
+    # 30 look-alike frames that all score lowest, 5 different poses a little higher, 65 bad.
+    feats = np.concatenate([rng.normal(size=(30, 4)) * 0.01, np.eye(5, 4) * 3 + 1,
+                            rng.normal(size=(65, 4)) * 0.01 + 5])
+    scores = np.concatenate([rng.random(30) * 0.1, 0.5 + rng.random(5) * 0.1,
+                             5 + rng.random(65)])
+    picked = select_confident(feats, scores, num=4, top_fraction=0.35, seed=0)
+    assert len(set(picked.tolist())) == 4
+    assert picked[0] == int(np.argmin(scores))          # the most trusted frame is in
+    assert (picked < 30).sum() == 1 and all(30 <= p < 35 for p in picked[1:])
+    assert np.all(np.diff(scores[picked]) >= 0)          # lowest first
+    assert not (picked >= 35).any()                     # never a bad frame
+    np.testing.assert_array_equal(select_confident(np.zeros((3, 2)), np.array([1.0, 3.0, 2.0]),
+                                                   5), [0, 2, 1])
 
 
 def test_selection_edges():

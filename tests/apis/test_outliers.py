@@ -99,3 +99,14 @@ def test_find_outliers_scores_every_frame_of_a_clip(model, tmp_path):
     best = report.scores.frame_score[report.picked]
     assert np.all(np.diff(best) <= 0) and best[0] == report.scores.frame_score.max()
     assert report.subspace is None and not report.scores.raw['pose'].any()
+
+
+def test_find_outliers_can_pick_the_most_trusted_frames(model, tmp_path):
+    clip = write_video(tmp_path / 'clip.mp4', [square_frame(10 + 6 * t, 40) for t in range(8)])
+    report = find_outliers(open_source(clip), model, num_frames=2, progress=False,
+                           tracker=False, pick='confident', top_fraction=0.25)
+    low = report.scores.frame_score[report.picked]
+    assert np.all(np.diff(low) >= 0) and low[0] == report.scores.frame_score.min()
+    assert low[-1] <= np.sort(report.scores.frame_score)[1]   # the two lowest of eight
+    with pytest.raises(ValueError, match="pick 'best'"):
+        find_outliers(open_source(clip), model, num_frames=2, progress=False, pick='best')

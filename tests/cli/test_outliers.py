@@ -13,6 +13,7 @@ import pytest
 
 from customkpt import cli
 from customkpt.cli import merge_labels, outliers
+from customkpt.cli.outlier_files import _annotation
 from customkpt.converters.dlc_tables import read_csv_table
 from customkpt.demo import KEYPOINT_NAMES, render_video_frame
 
@@ -124,3 +125,52 @@ def test_outliers_needs_labelled_poses_or_no_pose(data, tmp_path, capsys):
     assert 'pose term: off' in capsys.readouterr().out
     assert not (tmp_path / 'o' / 'dlc').exists()
     assert len(list((tmp_path / 'o' / 'labelme' / 'clip').glob('*.json'))) == 1
+
+
+def test_confident_frames_become_pseudo_labels_that_merge_and_load(data, train_json, tmp_path,
+                                                                   capsys):
+    from customkpt.datasets import CocoKeypointDataset
+    out = tmp_path / 'pseudo'
+    assert outliers.main([str(data['video']), '--config', CONFIG, '--checkpoint',
+                          str(data['ckpt']), '--out', str(out), '--pick', 'confident',
+                          '--num-frames', '3', '--format', 'coco', '--label-thr', '0',
+                          '--boxes', f'file:{data["dets"]}', '--train-json', str(train_json),
+                          '--no-progress']) == 0
+    assert str(out / 'coco' / 'annotations.json') in capsys.readouterr().out
+    report = json.loads((out / 'outliers.json').read_text())
+    picked = [p['score'] for p in report['picked']]
+    assert picked == sorted(picked) and report['settings']['pick'] == 'confident'
+    assert max(picked) <= np.quantile([f['score'] for f in report['frames']], 0.25) + 1e-9
+    assert not (out / 'labelme').exists() and not (out / 'dlc').exists()
+    coco = json.loads((out / 'coco' / 'annotations.json').read_text())
+    assert coco['categories'][0]['keypoints'] == list(KEYPOINT_NAMES)
+    assert sorted(m['frame_idx'] for m in coco['images']) == sorted(
+        p['frame_idx'] for p in report['picked'])
+    assert len(coco['annotations']) == 6                # two figures in each frame
+    for ann in coco['annotations']:
+        kpts = np.asarray(ann['keypoints']).reshape(-1, 3)
+        assert (kpts[:, 2] == 2).all() and ann['num_keypoints'] == len(KEYPOINT_NAMES)
+        assert len(ann['keypoint_scores']) == len(KEYPOINT_NAMES) and ann['bbox'][2] > 0
+    merged = tmp_path / 'merged.json'
+    assert merge_labels.main([str(train_json), str(out / 'coco' / 'annotations.json'),
+                              '--out', str(merged), '--no-progress']) == 0
+    assert len(json.loads(merged.read_text())['annotations']) == 60 + 6
+    # The training json's own images are not on disk here: only the new records load.
+    dataset = CocoKeypointDataset(ann_file=str(merged), data_root=str(data['root']),
+                                  pipeline=[], skip_invalid=True)
+    infos = [dataset.get_data_info(i) for i in range(len(dataset))]
+    assert len(infos) == 6 and all('pseudo' in d['img_path'] and Path(d['img_path']).is_file()
+                                   for d in infos)
+
+
+def test_pseudo_label_annotation_keeps_the_points_that_score_enough():
+    kpts = np.array([[10.0, 20.0], [30.0, 40.0], [50.0, 60.0], [np.nan, np.nan]])
+    ann = _annotation(kpts, np.array([0.9, 0.3, 0.6, 0.9]), 0.5, 100, 100)
+    np.testing.assert_allclose(np.reshape(ann['keypoints'], (4, 3)),
+                               [[10, 20, 2], [0, 0, 0], [50, 60, 2], [0, 0, 0]])
+    assert ann['num_keypoints'] == 2 and ann['keypoint_scores'] == [0.9, 0.3, 0.6, 0.9]
+    x, y, w, h = ann['bbox']            # around the two kept points, padded, in the image
+    assert 0 <= x < 10 and 0 <= y < 20 and x + w > 50 and y + h > 60
+    assert x + w <= 100 and y + h <= 100 and ann['area'] == pytest.approx(w * h, rel=1e-4)
+    assert _annotation(kpts, np.full(4, 0.1), 0.5, 100, 100) is None     # nothing left
+    assert _annotation(kpts + 500, np.ones(4), 0.5, 100, 100) is None    # outside the image
