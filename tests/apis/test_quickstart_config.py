@@ -53,6 +53,12 @@ def test_each_model_gets_a_config_that_loads_builds_and_reads_the_data(datasets,
         switch, = _hook(cfg, 'PipelineSwitchHook')
         assert switch.switch_epoch == cfg.max_epochs - cfg.stage2_num_epochs < cfg.max_epochs
         assert _hook(cfg, 'EMAHook')
+    steps = [s for s in cfg.param_scheduler if s['type'] == 'MultiStepLR']
+    if model == 'hrnet-w32':     # its recipe steps: once, at 4/5 of the run
+        assert [s['milestones'] for s in steps] == [[cfg.max_epochs * 4 // 5]]
+        assert "milestones = '${[max_epochs * 4 // 5]}'" in text
+    else:                        # cosine recipes get no milestones
+        assert not steps and 'max_epochs * 4 // 5' not in text
     ds_cfg = cfg.train_dataloader.dataset.copy()
     ds_cfg.pipeline = []
     dataset = DATASETS.build(ds_cfg)

@@ -64,11 +64,13 @@ def test_a_keep_rule_recipe_trains_a_small_batch_at_its_own_rate():
     assert RECIPES['hrnet-w32'].lr_rule == 'keep' and RECIPES['hrnet-cpu'].lr_rule == 'sqrt'
 
 
-def test_warmup_is_one_and_a_half_epochs_but_at_most_a_tenth_of_the_run():
-    assert sched.pick_warmup(20, 100) == 30
-    assert sched.pick_warmup(20, 10) == 20        # 10 % of 200 iterations
+def test_warmup_is_one_and_a_half_epochs_within_50_and_500_and_a_quarter_of_the_run():
+    assert sched.pick_warmup(100, 100) == 150
+    assert sched.pick_warmup(20, 100) == 50       # 30 is too few
+    assert sched.pick_warmup(1000, 100) == 500    # 1500 too many
+    assert sched.pick_warmup(10, 20) == 50        # the mirror-mouse at batch 8
+    assert sched.pick_warmup(9, 20) == 45         # a quarter of 180 iterations
     assert sched.pick_warmup(3, 1) == 1           # never 0
-    assert sched.pick_warmup(1, 300) == 2
 
 
 def test_about_ten_validations_per_run():
@@ -77,7 +79,7 @@ def test_about_ten_validations_per_run():
 
 def test_given_epochs_replace_the_rule():
     s = size_schedule(99, 0.75, RECIPE, 10 * MB, epochs=3, memory=_fixed(64 * 1024 ** 3))
-    assert (s.epochs, s.val_interval, s.warmup_iters) == (3, 1, 2)  # 10 % of 27 iterations
+    assert (s.epochs, s.val_interval, s.warmup_iters) == (3, 1, 6)  # 1/4 of 27 iterations
     assert s.why[3].endswith('(--epochs)')
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from customkpt.errors import UserError
 
-from .schedule import Schedule
+from .schedule import STEP_AT, Schedule
 
 __all__ = ['Recipe', 'RECIPES', 'CONFIGS_DIR', 'recipe_values', 'render_child',
            'build_run_config']
@@ -62,7 +62,7 @@ RECIPES: dict[str, Recipe] = {
 
 def recipe_values(name: str) -> dict[str, Any]:
     """The knobs of a recipe that the schedule starts from: ``train_size``,
-    ``batch_size``, ``lr``, ``max_epochs`` and, for RTMPose,
+    ``batch_size``, ``lr``, ``max_epochs``, ``lr_policy`` and, for RTMPose,
     ``stage2_num_epochs``, read from the ready config (its bases resolved),
     and the recipe's ``lr_rule``."""
     from customkpt.engine.config import load_config
@@ -71,7 +71,7 @@ def recipe_values(name: str) -> dict[str, Any]:
         raise UserError(f'--model {name}: its config {recipe.path} is missing (the ready '
                         'configs sit in configs/ beside the customkpt package)')
     cfg = load_config(str(recipe.path))
-    keys = ('train_size', 'batch_size', 'lr', 'max_epochs', 'stage2_num_epochs')
+    keys = ('train_size', 'batch_size', 'lr', 'max_epochs', 'lr_policy', 'stage2_num_epochs')
     return dict({k: cfg[k] for k in keys if k in cfg}, lr_rule=recipe.lr_rule)
 
 
@@ -109,6 +109,8 @@ def render_child(name: str, recipe: dict, data: Any, definition: dict, schedule:
     knobs = dict(train_size=tuple(schedule.input_size), batch_size=schedule.batch_size,
                  lr=schedule.lr, max_epochs=schedule.epochs, val_interval=schedule.val_interval,
                  warmup_iters=schedule.warmup_iters)
+    if recipe.get('lr_policy') == 'step':   # one step (schedule.STEP_AT), following max_epochs
+        knobs['milestones'] = f'${{[max_epochs * {STEP_AT[0]} // {STEP_AT[1]}]}}'
     if 'stage2_num_epochs' in recipe:
         knobs['stage2_num_epochs'] = _stage2_epochs(recipe, schedule.epochs)
     lines += [''] + _knob_lines(knobs)

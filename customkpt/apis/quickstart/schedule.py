@@ -14,8 +14,16 @@ The rules, in the order they are applied:
   unless the recipe's ``lr_rule`` is ``'keep'``;
 * **epochs**: enough for about :data:`TARGET_ITERATIONS` iterations, kept
   between :data:`MIN_EPOCHS` and :data:`MAX_EPOCHS`;
-* **warm-up**: 1.5 epochs of iterations, at most a tenth of the run, at
-  least one iteration;
+* **warm-up**: 1.5 epochs of iterations, but at least
+  :data:`WARMUP_BOUNDS` [0] (50) and at most [1] (500) iterations, and at
+  most a quarter of the run (at least one iteration). A fixed number of
+  iterations as in MMPose's recipes (500 on COCO, 50 in its short runs):
+  on small projects 1.5 epochs is only 12-20 iterations, and the longer
+  warm-up trained better on both mouse projects (docs/benchmarks.md);
+* **learning-rate steps** (recipes with ``lr_policy = 'step'``): one x0.1
+  step at :data:`STEP_AT` (4/5) of the run instead of the recipe's two
+  (MMPose's 170 and 200 of 210 epochs): at 20 and 30 epochs the second step
+  left too little of the run to learn from (docs/benchmarks.md);
 * **validation**: every ``max(1, epochs // 10)`` epochs (about ten
   validations; the last epoch is always validated);
 * **input size** (w, h): the recipe's long and short side, portrait
@@ -34,7 +42,8 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 __all__ = ['TARGET_ITERATIONS', 'MIN_EPOCHS', 'MAX_EPOCHS', 'MEMORY_SHARE', 'DEFAULT_MEMORY',
-           'PORTRAIT_BELOW', 'LANDSCAPE_ABOVE', 'MIN_ITERS_PER_EPOCH', 'Schedule',
+           'PORTRAIT_BELOW', 'LANDSCAPE_ABOVE', 'MIN_ITERS_PER_EPOCH', 'WARMUP_BOUNDS',
+           'STEP_AT', 'Schedule',
            'available_memory', 'host_memory', 'memory_batch_cap', 'pick_batch_size',
            'scale_lr', 'pick_epochs', 'pick_warmup', 'pick_val_interval', 'pick_input_size',
            'size_schedule']
@@ -51,6 +60,11 @@ MIN_ITERS_PER_EPOCH = 8
 MEMORY_SHARE = 0.5
 #: Free memory assumed when it cannot be read.
 DEFAULT_MEMORY = 8 * 1024 ** 3
+#: Fewest and most warm-up iterations (before the quarter-of-the-run cap).
+WARMUP_BOUNDS = (50, 500)
+#: Where a step-decay recipe's one learning-rate step falls: after
+#: ``epochs * STEP_AT[0] // STEP_AT[1]`` epochs.
+STEP_AT = (4, 5)
 #: Median box aspect (w / h) below which the input is portrait, above which landscape.
 PORTRAIT_BELOW, LANDSCAPE_ABOVE = 0.866, 1.155
 # No limit: cgroup v1 writes a number near 2**63.
@@ -184,8 +198,11 @@ def pick_epochs(iters_per_epoch: int) -> int:
 
 
 def pick_warmup(iters_per_epoch: int, epochs: int) -> int:
-    """1.5 epochs of iterations, at most a tenth of the run, at least 1."""
-    return max(1, min(round(1.5 * iters_per_epoch), iters_per_epoch * epochs // 10))
+    """1.5 epochs of iterations within :data:`WARMUP_BOUNDS`, at most a
+    quarter of the run, at least 1."""
+    low, high = WARMUP_BOUNDS
+    wanted = min(high, max(low, round(1.5 * iters_per_epoch)))
+    return max(1, min(wanted, iters_per_epoch * epochs // 4))
 
 
 def pick_val_interval(epochs: int) -> int:
