@@ -51,20 +51,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help='points the teacher scores below are left unlabelled')
     p.add_argument('--score-frames', type=int, default=None,
                    help='score only the first frames of the video (default all; --quick 30)')
+    p.add_argument('--work-dir', default='work_dirs/bench_pseudo_labels')
     own, rest = p.parse_known_args(argv)
-    args = semi_args(rest + ['--work-dir', own_work_dir(rest)])
+    args = semi_args(rest + ['--work-dir', own.work_dir])
+    del own.work_dir  # semi_args resolved it
     for key, value in vars(own).items():
         setattr(args, key, value)
     if args.quick:  # an untrained model scores every point low: keep them all
         args.pseudo_frames, args.score_frames, args.label_thr = 4, 30, 0.0
     return args
-
-
-def own_work_dir(argv: list[str]) -> str:
-    """``--work-dir`` of ``argv``, else this benchmark's default."""
-    if '--work-dir' in argv:
-        return argv[argv.index('--work-dir') + 1]
-    return 'work_dirs/bench_pseudo_labels'
 
 
 def pseudo_labels(name: str, teacher: Path, labelled: Path, args: argparse.Namespace

@@ -34,6 +34,7 @@ from customkpt.apis.outliers import OutlierReport
 from customkpt.apis.sources import FrameSource
 from customkpt.converters import write_json
 from customkpt.converters.builder import bbox_from_points
+from customkpt.converters.category import make_category
 from customkpt.converters.export_dlc import coco_to_dlc
 from customkpt.converters.labelme_export import LabelmeInstance, write_labelme
 
@@ -122,18 +123,22 @@ def _coco_of(report: OutlierReport, frames: dict[int, np.ndarray], names: Sequen
                 categories=[dict(id=1, name='object', keypoints=list(names))]), left_out
 
 
-def _write_coco(out: Path, report: OutlierReport, frames: dict[int, np.ndarray],
-                meta: dict, stem: str, num_frames: int, label_thr: float) -> tuple[Path, int]:
-    folder = out / 'coco' / 'images' / stem
+def _write_frames(folder: Path, frames: dict[int, np.ndarray], num_frames: int) -> None:
+    """The frames as ``folder/imgNNN.png`` (the folder created)."""
     folder.mkdir(parents=True, exist_ok=True)
     for f, img in frames.items():
         cv2.imwrite(str(folder / f'{frame_name(f, num_frames)}.png'), img)
+
+
+def _write_coco(out: Path, report: OutlierReport, frames: dict[int, np.ndarray],
+                meta: dict, stem: str, num_frames: int, label_thr: float) -> tuple[Path, int]:
+    _write_frames(out / 'coco' / 'images' / stem, frames, num_frames)
     names = [str(n) for n in meta.get('keypoint_names') or []]
     coco, left_out = _coco_of(report, frames, names, f'images/{stem}/', num_frames, label_thr)
-    cat = coco['categories'][0]
-    cat['name'] = str(meta.get('dataset_name') or 'object')
-    cat['skeleton'] = [[int(a), int(b)] for a, b in meta.get('skeleton') or []]
-    cat['flip_pairs'] = [[int(a), int(b)] for a, b in meta.get('flip_pairs') or []]
+    coco['categories'] = [make_category(str(meta.get('dataset_name') or 'object'), names,
+                                        meta.get('skeleton') or (),
+                                        flip_pairs=meta.get('flip_pairs') or [],
+                                        source='the model\'s keypoint meta')]
     return write_json(coco, out / 'coco' / 'annotations.json'), left_out
 
 
@@ -173,9 +178,7 @@ def _write_dlc(out: Path, report: OutlierReport, frames: dict[int, np.ndarray],
     import yaml
     project = out / 'dlc'
     folder = project / 'labeled-data' / stem
-    folder.mkdir(parents=True, exist_ok=True)
-    for f, img in frames.items():
-        cv2.imwrite(str(folder / f'{frame_name(f, num_frames)}.png'), img)
+    _write_frames(folder, frames, num_frames)
     coco, _ = _coco_of(report, frames, names, f'labeled-data/{stem}/', num_frames)
     done = coco_to_dlc(coco, folder, scorer=scorer, source='picked frames')
     cfg = _dlc_config(names, meta, scorer, done.individuals)

@@ -129,7 +129,9 @@ def test_outliers_needs_labelled_poses_or_no_pose(data, tmp_path, capsys):
 
 def test_confident_frames_become_pseudo_labels_that_merge_and_load(data, train_json, tmp_path,
                                                                    capsys):
+    from customkpt.apis import init_model
     from customkpt.datasets import CocoKeypointDataset
+    from customkpt.meta import KeypointMeta
     out = tmp_path / 'pseudo'
     assert outliers.main([str(data['video']), '--config', CONFIG, '--checkpoint',
                           str(data['ckpt']), '--out', str(out), '--pick', 'confident',
@@ -144,6 +146,12 @@ def test_confident_frames_become_pseudo_labels_that_merge_and_load(data, train_j
     assert not (out / 'labelme').exists() and not (out / 'dlc').exists()
     coco = json.loads((out / 'coco' / 'annotations.json').read_text())
     assert coco['categories'][0]['keypoints'] == list(KEYPOINT_NAMES)
+    # The model's skeleton and flip pairs, written as COCO does (1-based links).
+    meta = KeypointMeta.from_coco_category(coco['categories'][0], source='written')
+    model_meta = init_model(CONFIG).dataset_meta
+    assert meta.skeleton == [list(p) for p in model_meta['skeleton']] != []
+    assert coco['categories'][0]['skeleton'] == [[a + 1, b + 1] for a, b in meta.skeleton]
+    assert meta.flip_pairs == [list(p) for p in model_meta['flip_pairs']] != []
     assert sorted(m['frame_idx'] for m in coco['images']) == sorted(
         p['frame_idx'] for p in report['picked'])
     assert len(coco['annotations']) == 6                # two figures in each frame
