@@ -8,12 +8,12 @@ it; the stock pipeline's blur and dropout need ``pip install
 albumentations==1.3.1`` there too), never with customkpt's:
 
     DIR/venv/bin/python benchmarks/peer_rtmpose_train.py TRAIN.json VAL.json IMG_ROOT \
-        WORK_DIR EPOCHS [--size s] [--batch 8] [--seed 0]
+        WORK_DIR EPOCHS [--size s] [--batch 8] [--seed 0] [--lr 4e-3]
 
 What is kept from MMPose's ``rtmpose-{t,s,m,l}_8xb256-420e_coco-256x192``
 config: model, codec, both pipelines, AdamW at the stock 4e-3 (not scaled
-to the batch, as the HRNet peer keeps its 5e-4), the weight EMA and the
-pipeline switch. What follows the short run: the warm-up is 50 iterations
+to the batch, as the HRNet peer keeps its 5e-4; ``--lr`` sets another),
+the weight EMA and the pipeline switch. What follows the short run: the warm-up is 50 iterations
 (from 1e-5 of the rate, as the HRNet peer's), the cosine decay covers the
 second half of EPOCHS, the switch comes for the stock share (30/420) of
 the epochs (at least one), no pretrained backbone, BatchNorm instead of
@@ -40,6 +40,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--batch', type=int, default=8)
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--warmup', type=int, default=50, help='warm-up iterations')
+    parser.add_argument('--lr', type=float, default=None,
+                        help="AdamW's rate instead of the stock 4e-3")
     return parser.parse_args()
 
 
@@ -72,6 +74,8 @@ def short_run(cfg, args: argparse.Namespace, meta: dict) -> None:
     cfg.model.backbone.init_cfg = None
     cfg.model.backbone.norm_cfg = dict(type='BN')
     cfg.train_cfg = dict(by_epoch=True, max_epochs=epochs, val_interval=epochs)
+    if args.lr is not None:
+        cfg.optim_wrapper.optimizer.lr = args.lr
     lr = cfg.optim_wrapper.optimizer.lr
     cfg.param_scheduler = [
         dict(type='LinearLR', start_factor=1e-5, by_epoch=False, begin=0, end=args.warmup),
