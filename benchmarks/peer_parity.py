@@ -52,24 +52,36 @@ def import_peer(site: str, peer_dir: str) -> None:
     MMLogger.get_instance('mmengine').setLevel(logging.ERROR)
 
 
-def peer_config(train_json: str, val_json: str, root: str):
-    """MMPose's HRNet-W32 256x192 COCO config set up as peer_train.py does."""
+def mmpose_config(relative: str):
+    """A config shipped inside the MMPose package (``relative`` to its
+    ``.mim/configs``), read."""
     import mmpose
     from mmengine.config import Config
-    pattern = os.path.join(os.path.dirname(mmpose.__file__), '.mim/configs/body_2d_keypoint/'
-                           'topdown_heatmap/coco/td-hm_hrnet-w32_8xb64-210e_coco-256x192.py')
-    cfg = Config.fromfile(glob.glob(pattern)[0])
+    pattern = os.path.join(os.path.dirname(mmpose.__file__), '.mim/configs', relative)
+    return Config.fromfile(glob.glob(pattern)[0])
+
+
+def peer_metainfo(train_json: str) -> dict:
+    """MMPose's metainfo for the json's first category, as peer_train.py
+    makes it: its ``keypoints`` and optional ``flip_pairs`` (index pairs)."""
     with open(train_json) as f:
         category = json.load(f)['categories'][0]
     names = category['keypoints']
     swap = {}
     for a, b in category.get('flip_pairs', []):
         swap[names[a]], swap[names[b]] = names[b], names[a]
-    meta = dict(dataset_name='custom', skeleton_info={}, joint_weights=[1.] * len(names),
+    return dict(dataset_name='custom', skeleton_info={}, joint_weights=[1.] * len(names),
                 sigmas=[0.05] * len(names),
                 keypoint_info={i: dict(name=n, id=i, color=[255, 128, 0], type='',
                                        swap=swap.get(n, '')) for i, n in enumerate(names)})
-    cfg.model.head.out_channels = len(names)
+
+
+def peer_config(train_json: str, val_json: str, root: str):
+    """MMPose's HRNet-W32 256x192 COCO config set up as peer_train.py does."""
+    cfg = mmpose_config('body_2d_keypoint/topdown_heatmap/coco/'
+                        'td-hm_hrnet-w32_8xb64-210e_coco-256x192.py')
+    meta = peer_metainfo(train_json)
+    cfg.model.head.out_channels = len(meta['keypoint_info'])
     cfg.model.backbone.init_cfg = None
     for loader, ann in ((cfg.train_dataloader, train_json), (cfg.val_dataloader, val_json)):
         loader.dataset.update(type='CocoDataset', data_root=root, ann_file=os.path.abspath(ann),

@@ -13,9 +13,9 @@ albumentations==1.3.1`` there too), never with customkpt's:
 What is kept from MMPose's ``rtmpose-{t,s,m,l}_8xb256-420e_coco-256x192``
 config: model, codec, both pipelines, AdamW at the stock 4e-3 (not scaled
 to the batch, as the HRNet peer keeps its 5e-4; ``--lr`` sets another),
-the weight EMA and the pipeline switch. What follows the short run: the warm-up is 50 iterations
-(from 1e-5 of the rate, as the HRNet peer's), the cosine decay covers the
-second half of EPOCHS, the switch comes for the stock share (30/420) of
+the weight EMA and the pipeline switch. What follows the short run: the
+warm-up is 50 iterations (from 1e-5 of the rate, as the HRNet peer's), the
+cosine decay covers the second half of EPOCHS, the switch comes for the stock share (30/420) of
 the epochs (at least one), no pretrained backbone, BatchNorm instead of
 SyncBN (one process). The keypoint names and flip pairs come from the
 json's category (``keypoints``, optional ``flip_pairs``); PCK@0.05, AUC
@@ -24,9 +24,9 @@ and EPE are reported on VAL.json after the last epoch.
 from __future__ import annotations
 
 import argparse
-import glob
-import json
 import os
+
+from peer_parity import mmpose_config, peer_metainfo   # beside this script
 
 STOCK_EPOCHS, STOCK_STAGE2 = 420, 30
 
@@ -43,27 +43,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--lr', type=float, default=None,
                         help="AdamW's rate instead of the stock 4e-3")
     return parser.parse_args()
-
-
-def keypoint_meta(train_json: str) -> dict:
-    """MMPose's metainfo dict for the json's first category."""
-    cat = json.load(open(train_json))['categories'][0]
-    names = cat['keypoints']
-    swap = {}
-    for a, b in cat.get('flip_pairs', []):
-        swap[names[a]], swap[names[b]] = names[b], names[a]
-    info = {i: dict(name=n, id=i, color=[255, 128, 0], type='', swap=swap.get(n, ''))
-            for i, n in enumerate(names)}
-    return dict(dataset_name='custom', keypoint_info=info, skeleton_info={},
-                joint_weights=[1.0] * len(names), sigmas=[0.05] * len(names))
-
-
-def stock_config(size: str):
-    import mmpose
-    from mmengine.config import Config
-    pattern = os.path.join(os.path.dirname(mmpose.__file__), '.mim/configs/body_2d_keypoint/'
-                           f'rtmpose/coco/rtmpose-{size}_8xb256-420e_coco-256x192.py')
-    return Config.fromfile(glob.glob(pattern)[0])
 
 
 def short_run(cfg, args: argparse.Namespace, meta: dict) -> None:
@@ -100,8 +79,9 @@ def short_run(cfg, args: argparse.Namespace, meta: dict) -> None:
 def main() -> None:
     from mmengine.runner import Runner
     args = parse_args()
-    cfg = stock_config(args.size)
-    short_run(cfg, args, keypoint_meta(args.train_json))
+    cfg = mmpose_config(f'body_2d_keypoint/rtmpose/coco/rtmpose-{args.size}_8xb256-420e_'
+                        'coco-256x192.py')
+    short_run(cfg, args, peer_metainfo(args.train_json))
     Runner.from_cfg(cfg).train()
 
 
