@@ -84,7 +84,8 @@ def test_the_config_inherits_the_recipe_so_a_retuned_recipe_reaches_it(datasets,
     assert cfg.optim_wrapper.optimizer.lr == pytest.approx(0.5 * (batch / 64) ** 0.5, rel=1e-2)
     assert cfg.optim_wrapper.optimizer.weight_decay == 0.01   # not set by us: inherited
     assert cfg.stage2_num_epochs == 10                        # the recipe's half of the run
-    iters = plan.schedule.epochs * plan.schedule.iters_per_epoch
+    iters = cfg.train_cfg.max_epochs * plan.schedule.iters_per_epoch
+    assert plan.schedule.iterations == iters
     assert any(line.startswith('note: RTMPose from random weights needs thousands')
                and f'this run has {iters}:' in line for line in plan.lines)
     with_start = prepare_run(datasets['coco'], model='rtmpose-t', work_dir=tmp_path / 'w2',

@@ -117,11 +117,10 @@ def _report(plan: RunPlan, cfg_options: dict | None) -> list[str]:
     if unpaired:
         lines.append(f'note: {unpaired}')
     if plan.model.startswith('rtmpose') and not (cfg_options or {}).get('load_from'):
-        iters = plan.schedule.epochs * plan.schedule.iters_per_epoch
         lines.append('note: RTMPose from random weights needs thousands of iterations on a '
                      'small dataset (open-field mouse, RTMPose-s: EPE 4.5 px after 2700, '
-                     '1.9 px after 5500; docs/models.md), this run has '
-                     f'{iters}: raise --epochs, or start from an RTMPose checkpoint with '
+                     f'1.9 px after 5500; docs/models.md), this run has {plan.schedule.iterations}'
+                     ': raise --epochs, or start from an RTMPose checkpoint with '
                      '--cfg-options load_from=CKPT')
     if cfg_options:
         lines.append('--cfg-options over these: '

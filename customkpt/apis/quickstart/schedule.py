@@ -95,6 +95,11 @@ class Schedule:
     val_interval: int
     why: tuple[str, ...]
 
+    @property
+    def iterations(self) -> int:
+        """Training iterations of the whole run."""
+        return self.epochs * self.iters_per_epoch
+
 
 # ------------------------------------------------------------------- memory
 def _read_int(path: Path) -> int | None:
