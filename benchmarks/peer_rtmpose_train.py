@@ -4,8 +4,8 @@ comparison in docs/benchmarks.md (the HRNet rows come from
 ``../shared/peer/peer_train.py``).
 
 Run it with the peer's Python (``../shared/peer/peer_mmpose.sh DIR`` builds
-it; the stock pipeline's blur and dropout need ``pip install
-albumentations==1.3.1`` there too), never with customkpt's:
+it; the stock pipeline's blur and dropout and its mmdet parts need ``pip
+install albumentations==1.3.1 tqdm`` there too), never with customkpt's:
 
     DIR/venv/bin/python benchmarks/peer_rtmpose_train.py TRAIN.json VAL.json IMG_ROOT \
         WORK_DIR EPOCHS [--size s] [--batch 8] [--seed 0] [--lr 4e-3]
