@@ -1,7 +1,7 @@
 # Semi-supervised training of the CPU-sized mouse model (openfield_mouse_cpu.py):
 # the labelled frames plus short clips of the project's unlabelled video, with
-# a temporal-difference, a pose-subspace and a heatmap-shape loss on the
-# model's predictions for the clips (docs/semi_supervised.md).
+# a temporal-difference, a pose-subspace, a heatmap-shape and a flip-consistency
+# loss on the model's predictions for the clips (docs/semi_supervised.md).
 #
 # The mouse fills a small part of the 640x480 frame, so the clip frames are
 # best cropped around it: track it once with a model trained on the labels,
@@ -32,6 +32,9 @@ dead_zone = 8.0                        # pixels a point may move between frames 
 # 0.01 (per unit of box-normalised distance) turns it on.
 pca_weight = 0
 shape_weight = 0.1                     # heatmap MSE to a clean Gaussian
+# The frame and its mirror image should give the same points (off; e.g. 1.0:
+# heatmap MSE between the two views, the labelled loss's scale).
+flip_weight = 0
 ramp_epochs = 10                       # the unsupervised losses rise from 0 over these
 # ----------------------------------------------------------------------------
 
@@ -40,5 +43,5 @@ semi_supervised = dict(
     num_clips='${num_clips}', clips_per_sample='${clips_per_sample}',
     losses=dict(temporal=dict(weight='${temporal_weight}', dead_zone='${dead_zone}'),
                 pca=dict(weight='${pca_weight}'),
-                shape=dict(weight='${shape_weight}')),
+                shape=dict(weight='${shape_weight}'), flip=dict(weight='${flip_weight}')),
     ramp_epochs='${ramp_epochs}')

@@ -9,7 +9,8 @@ runs the backbone once on all crops, gives the labelled ones to the head's
 own loss and decodes the head outputs of the unlabelled ones
 differentiably into an
 :class:`~customkpt.models.losses.unsupervised.UnlabelledBatch` for the
-unsupervised losses; each loss appears as ``loss_<name>``, multiplied by the
+unsupervised losses (with the mirrored frames' outputs for a loss that
+``needs_flipped``); each loss appears as ``loss_<name>``, multiplied by the
 ramp factor :attr:`UnlabelledLosses.weight` (set every iteration by
 ``customkpt.engine.semi_supervised.SemiSupervisedHook``).
 """
@@ -21,6 +22,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from customkpt.core.flip import flip_heatmaps, flip_vectors
 from customkpt.core.geometry import crop_to_image
 from customkpt.registry import MODELS
 from customkpt.structures import PoseDataSample
@@ -98,29 +100,53 @@ class UnlabelledLosses(nn.Module):
         self.window = None if window is None else float(window)
         self.weight = 1.0
 
+    @property
+    def needs_flipped(self) -> bool:
+        """Whether a loss reads the mirrored frames' outputs."""
+        return any(getattr(loss, 'needs_flipped', False) for loss in self.losses.values())
+
     def loss(self, model: nn.Module, inputs: torch.Tensor,
              data_samples: Sequence[PoseDataSample]) -> dict[str, torch.Tensor]:
         """The head's losses on the labelled samples and ``loss_<name>`` of
-        each unsupervised loss on the unlabelled ones (0 when there are none)."""
+        each unsupervised loss on the unlabelled ones (0 when there are none).
+        With a loss that ``needs_flipped``, the mirrored unlabelled crops go
+        through the backbone in the same pass, after the others."""
         unlabelled = [i for i, s in enumerate(data_samples) if is_unlabelled(s)]
         labelled = [i for i, s in enumerate(data_samples) if not is_unlabelled(s)]
         if not labelled:
             raise ValueError('a semi-supervised batch needs labelled samples, got only '
                              f'{len(unlabelled)} unlabelled frames')
-        feats = model.extract_feat(inputs)
         head = model.head
         if not unlabelled:
-            losses = head.loss(feats, data_samples, train_cfg=model.train_cfg)
+            losses = head.loss(model.extract_feat(inputs), data_samples,
+                               train_cfg=model.train_cfg)
             zero = inputs.new_zeros((), dtype=torch.float32)
             losses.update({f'loss_{name}': zero for name in self.losses})
             return losses
+        mirrored = list(range(len(data_samples), len(data_samples) + len(unlabelled)))
+        if self.needs_flipped:
+            inputs = torch.cat([inputs, inputs[unlabelled].flip(-1)])
+        feats = model.extract_feat(inputs)
         losses = head.loss(_select(feats, labelled), [data_samples[i] for i in labelled],
                            train_cfg=model.train_cfg)
-        outputs = head.forward(_select(feats, unlabelled))
-        batch = self.make_batch(head, outputs, [data_samples[i] for i in unlabelled])
+        samples = [data_samples[i] for i in unlabelled]
+        batch = self.make_batch(head, head.forward(_select(feats, unlabelled)), samples)
+        if self.needs_flipped:
+            batch.flipped_outputs = self.unflip(
+                model, head.forward(_select(feats, mirrored)), samples)
         for name, loss in self.losses.items():
             losses[f'loss_{name}'] = loss.compute(batch) * self.weight
         return losses
+
+    @staticmethod
+    def unflip(model: nn.Module, outputs: Any, samples: Sequence[PoseDataSample]) -> Any:
+        """Head outputs of mirrored crops, mirrored back with the model's flip
+        table (heatmaps shifted as its ``test_cfg['shift_heatmap']``)."""
+        table = model.flip_indices(samples)
+        if isinstance(outputs, torch.Tensor):
+            shift = bool((getattr(model, 'test_cfg', None) or {}).get('shift_heatmap', True))
+            return flip_heatmaps(outputs, table, shift)
+        return flip_vectors(outputs[0], outputs[1], table)
 
     def decode(self, head: nn.Module, outputs: Any) -> tuple[torch.Tensor, torch.Tensor, float]:
         """Soft-argmax ``peaks`` (M, K, 2) in output units, the same in crop

@@ -73,6 +73,14 @@ def test_a_simcc_head_gets_the_simcc_shape_loss(tmp_path):
     assert cfg.model.semi_supervised.losses.shape.type == 'SimCCShapeLoss'
 
 
+@pytest.mark.parametrize('base', ['hrnet_self5_cpu.py', 'rtmpose_t_self5_cpu.py'])
+def test_the_flip_name_turns_on_flip_consistency(tmp_path, base):
+    text = SWITCH.replace('shape=dict(weight=2.0)', 'flip=dict(weight=0.5)')
+    cfg = load_run_config(str(_config(tmp_path, base, text=text)))
+    assert cfg.model.semi_supervised.losses.flip == dict(type='FlipConsistencyLoss',
+                                                         loss_weight=0.5)
+
+
 @pytest.mark.parametrize('text, match', [
     ("semi_supervised = dict(videos=['a.mp4'], losses=dict(temporal={}), clip=3)\n",
      'unknown keys'),

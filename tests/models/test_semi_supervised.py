@@ -133,3 +133,36 @@ def test_an_ema_copy_made_before_the_subspace_fit_still_swaps(synth):
     for averaged, source in zip(ema.module.buffers(), model.buffers()):   # EMAHook's swap
         averaged.data.copy_(source.data)
     assert not any('unlabelled' in key for key in model.state_dict())
+
+
+def test_the_flip_loss_compares_each_frame_with_its_mirror_image(synth):
+    from customkpt.core.flip import flip_heatmaps
+    semi = dict(losses=dict(flip=dict(type='FlipConsistencyLoss')))
+    model = _estimator(synth, semi).eval()     # eval: the extra crops do not move BatchNorm
+    labelled, frames = synth.make_samples(2), _frames(synth, 2)
+    inputs = _inputs(2 + 6)
+    with torch.no_grad():
+        got = model.loss(inputs, labelled + frames)
+        heatmaps = model.head(model.extract_feat(inputs[2:]))
+        mirrored = flip_heatmaps(model.head(model.extract_feat(inputs[2:].flip(-1))),
+                                 model.flip_indices(), shift=True)
+        plain = _estimator(synth).eval()
+        plain.load_state_dict(model.state_dict())
+        want_kpt = plain.loss(inputs[:2], labelled)['loss_kpt']
+    assert model.flip_indices() != list(range(5))        # the table swaps left and right
+    torch.testing.assert_close(got['loss_flip'], ((heatmaps - mirrored) ** 2).mean())
+    torch.testing.assert_close(got['loss_kpt'], want_kpt)
+    assert got['loss_flip'].item() > 0
+
+
+def test_mirrored_simcc_vectors_and_heatmaps_are_mirrored_back_with_the_model_table():
+    table = [1, 0, 2]
+    model = SimpleNamespace(flip_indices=lambda samples: table,
+                            test_cfg=dict(shift_heatmap=False))
+    x, y = torch.rand(2, 3, 8), torch.rand(2, 3, 5)
+    fx, fy = UnlabelledLosses.unflip(model, (x, y), [])
+    torch.testing.assert_close(fx, x[:, table].flip(-1))
+    torch.testing.assert_close(fy, y[:, table])
+    heatmaps = torch.rand(2, 3, 4, 6)
+    torch.testing.assert_close(UnlabelledLosses.unflip(model, heatmaps, []),
+                               heatmaps[:, table].flip(-1))

@@ -15,6 +15,8 @@ scalar; its ``forward`` takes plain tensors.
 * :class:`~customkpt.models.losses.unsupervised_shape.HeatmapShapeLoss` and
   :class:`~customkpt.models.losses.unsupervised_shape.SimCCShapeLoss`: how
   far each heatmap / SimCC vector is from one clean peak at its own position.
+* :class:`~customkpt.models.losses.unsupervised_flip.FlipConsistencyLoss`:
+  how far the outputs for a frame and for its mirror image disagree.
 """
 from __future__ import annotations
 
@@ -48,6 +50,9 @@ class UnlabelledBatch:
         head: the model's head (its ``decoder`` codec and ``loss_module``
             give defaults such as the Gaussian's sigma).
         beta: the softmax factor the peaks were decoded with.
+        flipped_outputs: the head outputs for the horizontally mirrored
+            frames, mirrored back (left and right swapped), shaped as
+            ``outputs``; only made when a loss has ``needs_flipped``.
     """
 
     outputs: Any
@@ -57,6 +62,7 @@ class UnlabelledBatch:
     clip_length: int
     head: Any = None
     beta: float = 1.0
+    flipped_outputs: Any = None
 
     @property
     def clip_keypoints(self) -> torch.Tensor:
