@@ -76,7 +76,8 @@ def test_the_config_inherits_the_recipe_so_a_retuned_recipe_reaches_it(datasets,
     retuned.write_text(f"_base_ = [{str(RECIPES['rtmpose-t'].path)!r}]\n"
                        "lr = 0.5\nweight_decay = 0.01\nmax_epochs = 100\n"
                        "stage2_num_epochs = 50\n")
-    monkeypatch.setitem(RECIPES, 'rtmpose-t', recipes.Recipe(str(retuned), 40 * 1024 ** 2, 'x'))
+    monkeypatch.setitem(RECIPES, 'rtmpose-t', recipes.Recipe(str(retuned), 40 * 1024 ** 2, 'x',
+                                                             scratch_iterations=6000))
     plan = prepare_run(datasets['coco'], model='rtmpose-t', work_dir=tmp_path / 'w', epochs=20,
                        memory=kit.no_memory_limit)
     cfg = load_config(str(plan.config))
@@ -87,11 +88,30 @@ def test_the_config_inherits_the_recipe_so_a_retuned_recipe_reaches_it(datasets,
     iters = cfg.train_cfg.max_epochs * plan.schedule.iters_per_epoch
     assert plan.schedule.iterations == iters
     assert any(line.startswith('note: RTMPose from random weights needs thousands')
-               and f'this run has {iters}:' in line for line in plan.lines)
+               and f'this run has {iters} (the sizing rule aims at 6000)' in line
+               for line in plan.lines)
     with_start = prepare_run(datasets['coco'], model='rtmpose-t', work_dir=tmp_path / 'w2',
                              epochs=20, memory=kit.no_memory_limit,
                              cfg_options={'load_from': str(tmp_path / 'start.pth')})
     assert not any(line.startswith('note: RTMPose') for line in with_start.lines)
+
+
+@pytest.mark.parametrize('options, epochs', [
+    (None, 1000),                # from random weights: 6000 iterations, capped at MAX_EPOCHS
+    ({'load_from': 'start.pth'}, 400),                 # from a checkpoint: 2000 iterations
+    ({'model.pretrained.checkpoint': 'start.pth'}, 400),
+])
+def test_rtmpose_from_random_weights_is_sized_to_its_own_longer_run(datasets, tmp_path,
+                                                                     options, epochs):
+    plan = prepare_run(datasets['coco'], model='rtmpose-s', work_dir=tmp_path / 'w',
+                       cfg_options=options, memory=kit.no_memory_limit)
+    assert plan.schedule.iters_per_epoch == 5                   # 10 instances at batch 2
+    assert plan.schedule.epochs == epochs
+    short = [line for line in plan.lines if line.startswith('note: RTMPose')]
+    assert len(short) == (options is None)      # 5000 < 6000: the cap made it shorter
+    hrnet = prepare_run(datasets['coco'], model='hrnet-cpu', work_dir=tmp_path / 'h',
+                        memory=kit.no_memory_limit)
+    assert hrnet.schedule.epochs == 400
 
 
 def test_cfg_options_set_knobs_before_they_are_resolved(datasets, tmp_path):

@@ -20,13 +20,24 @@ def _fixed(free: int):
     (99, 9, 223),         # batch 12: ceil(2000 / 9)
     (20000, 313, 10),     # a large set: at least MIN_EPOCHS
     (16, 8, 250),
-    (9, 5, 300),          # a tiny set: at most MAX_EPOCHS
+    (9, 5, 400),
+    (3, 2, 1000),         # a tiny set: at most MAX_EPOCHS
 ])
 def test_epochs_aim_at_the_target_iterations_within_bounds(instances, iters, epochs):
     s = size_schedule(instances, 0.75, RECIPE, 10 * MB, memory=_fixed(64 * 1024 ** 3))
     assert s.iters_per_epoch == iters == math.ceil(instances / s.batch_size)
     assert s.epochs == epochs
     assert sched.MIN_EPOCHS <= s.epochs <= sched.MAX_EPOCHS
+
+
+def test_a_recipe_can_aim_at_its_own_number_of_iterations():
+    s = size_schedule(99, 0.75, dict(RECIPE, target_iterations=6000), 10 * MB,
+                      memory=_fixed(64 * 1024 ** 3))
+    assert (s.iters_per_epoch, s.epochs) == (9, 667)    # ceil(6000 / 9)
+    assert '(aiming at 6000, ' in s.why[3]
+    fixed = size_schedule(99, 0.75, dict(RECIPE, target_iterations=6000), 10 * MB, epochs=5,
+                          memory=_fixed(64 * 1024 ** 3))
+    assert fixed.epochs == 5
 
 
 def test_the_batch_is_capped_by_the_data_and_by_memory():

@@ -12,7 +12,7 @@ from customkpt.errors import UserError
 
 from .schedule import STEP_AT, Schedule
 
-__all__ = ['Recipe', 'RECIPES', 'CONFIGS_DIR', 'recipe_values', 'render_child',
+__all__ = ['Recipe', 'RECIPES', 'RTMPOSE_SCRATCH_ITERATIONS', 'CONFIGS_DIR', 'recipe_values', 'render_child',
            'build_run_config']
 
 #: The ready configs beside the package.
@@ -32,12 +32,16 @@ class Recipe:
         summary: one line for ``--help``.
         lr_rule: how the recipe's learning rate follows a smaller batch:
             ``'sqrt'`` (the square-root rule) or ``'keep'`` (unchanged).
+        scratch_iterations: iterations to size a run from random weights to
+            (None: :data:`~.schedule.TARGET_ITERATIONS`, as with a start
+            checkpoint).
     """
 
     config: str
     bytes_per_sample: int
     summary: str
     lr_rule: str = 'sqrt'
+    scratch_iterations: int | None = None
 
     @property
     def path(self) -> Path:
@@ -45,11 +49,21 @@ class Recipe:
         return CONFIGS_DIR / self.config
 
 
+#: Iterations an RTMPose run from random weights is sized to. Its CSPNeXt
+#: backbone learns slowly from scratch: RTMPose-s on the open-field mouse
+#: (batch 8) was at EPE 4.5 px after 2730 iterations and 1.9 px after 5460,
+#: and on the mirror-mouse still improving after 2000 (docs/benchmarks.md).
+#: Each iteration costs about a twelfth of an HRNet-W32 one.
+RTMPOSE_SCRATCH_ITERATIONS = 6000
+
 #: ``--model`` name -> recipe. The CPU-sized HRNet is the default without a GPU.
 RECIPES: dict[str, Recipe] = {
-    'rtmpose-t': Recipe('rtmpose_t_self5.py', 40 * _MB, 'RTMPose-t (CSPNeXt + SimCC), 256x192'),
-    'rtmpose-s': Recipe('rtmpose_s_self5.py', 55 * _MB, 'RTMPose-s, 256x192'),
-    'rtmpose-m': Recipe('rtmpose_m_self5.py', 90 * _MB, 'RTMPose-m, 256x192'),
+    'rtmpose-t': Recipe('rtmpose_t_self5.py', 40 * _MB, 'RTMPose-t (CSPNeXt + SimCC), 256x192',
+                        scratch_iterations=RTMPOSE_SCRATCH_ITERATIONS),
+    'rtmpose-s': Recipe('rtmpose_s_self5.py', 55 * _MB, 'RTMPose-s, 256x192',
+                        scratch_iterations=RTMPOSE_SCRATCH_ITERATIONS),
+    'rtmpose-m': Recipe('rtmpose_m_self5.py', 90 * _MB, 'RTMPose-m, 256x192',
+                        scratch_iterations=RTMPOSE_SCRATCH_ITERATIONS),
     # Adam at 5e-4, MMPose's HRNet rate for a total batch of 512, trains
     # HRNet-W32 well at batch 8 too (the open-field mouse reference run,
     # docs/benchmarks.md); the square-root rule would cut it to 1.9e-4.
@@ -60,11 +74,12 @@ RECIPES: dict[str, Recipe] = {
 }
 
 
-def recipe_values(name: str) -> dict[str, Any]:
+def recipe_values(name: str, from_scratch: bool = True) -> dict[str, Any]:
     """The knobs of a recipe that the schedule starts from: ``train_size``,
     ``batch_size``, ``lr``, ``max_epochs``, ``lr_policy`` and, for RTMPose,
     ``stage2_num_epochs``, read from the ready config (its bases resolved),
-    and the recipe's ``lr_rule``."""
+    the recipe's ``lr_rule``, and, ``from_scratch`` (no start weights), its
+    ``scratch_iterations`` as ``target_iterations``."""
     from customkpt.engine.config import load_config
     recipe = RECIPES[name]
     if not recipe.path.is_file():
@@ -72,7 +87,10 @@ def recipe_values(name: str) -> dict[str, Any]:
                         'configs sit in configs/ beside the customkpt package)')
     cfg = load_config(str(recipe.path))
     keys = ('train_size', 'batch_size', 'lr', 'max_epochs', 'lr_policy', 'stage2_num_epochs')
-    return dict({k: cfg[k] for k in keys if k in cfg}, lr_rule=recipe.lr_rule)
+    values = dict({k: cfg[k] for k in keys if k in cfg}, lr_rule=recipe.lr_rule)
+    if from_scratch and recipe.scratch_iterations:
+        values['target_iterations'] = recipe.scratch_iterations
+    return values
 
 
 def _stage2_epochs(recipe: dict, epochs: int) -> int:

@@ -15,7 +15,7 @@ from .recipes import RECIPES, build_run_config, recipe_values, render_child
 from .schedule import Schedule, available_memory, size_schedule
 from .sources import DataSource, recognise
 
-__all__ = ['RunPlan', 'prepare_run', 'default_model', 'default_work_dir', 'best_checkpoint',
+__all__ = ['RunPlan', 'prepare_run', 'default_model', 'starts_from_weights', 'default_work_dir', 'best_checkpoint',
            'training_logs', 'write_metrics']
 
 #: The file the run's full config is written to, inside the work dir.
@@ -53,6 +53,13 @@ def default_model() -> str:
     return 'hrnet-w32' if torch.cuda.is_available() else 'hrnet-cpu'
 
 
+def starts_from_weights(cfg_options: dict | None) -> bool:
+    """Whether ``--cfg-options`` give the run start weights (``load_from`` or
+    ``model.pretrained``)."""
+    return any(value and (key == 'load_from' or key.startswith('model.pretrained'))
+               for key, value in (cfg_options or {}).items())
+
+
 def default_work_dir(source: DataSource, model: str) -> Path:
     """``work_dirs/<data name>_<model>`` (relative to the current folder)."""
     return Path('work_dirs') / f'{source.name}_{model}'
@@ -88,7 +95,7 @@ def prepare_run(data: str | Path, model: str | None = None, work_dir: str | Path
     work = Path(work_dir) if work_dir else default_work_dir(source, model)
     prepared = prepare_data(source, work, images, val_fraction)
     facts = read_train_facts(prepared.train_file, prepared.train_coco)
-    recipe = recipe_values(model)
+    recipe = recipe_values(model, from_scratch=not starts_from_weights(cfg_options))
     schedule = size_schedule(facts.num_instances, facts.median_aspect, recipe,
                              RECIPES[model].bytes_per_sample, epochs, memory)
     text = render_child(model, recipe, prepared, facts.definition, schedule)
@@ -116,12 +123,14 @@ def _report(plan: RunPlan, cfg_options: dict | None) -> list[str]:
     unpaired = unpaired_side_note(names, meta.flip_pairs, where=f'{plan.config} (the knob at its top)')
     if unpaired:
         lines.append(f'note: {unpaired}')
-    if plan.model.startswith('rtmpose') and not (cfg_options or {}).get('load_from'):
+    scratch = RECIPES[plan.model].scratch_iterations
+    if (scratch and not starts_from_weights(cfg_options)
+            and plan.schedule.iterations < scratch):
         lines.append('note: RTMPose from random weights needs thousands of iterations on a '
                      'small dataset (open-field mouse, RTMPose-s: EPE 4.5 px after 2700, '
                      f'1.9 px after 5500; docs/models.md), this run has {plan.schedule.iterations}'
-                     ': raise --epochs, or start from an RTMPose checkpoint with '
-                     '--cfg-options load_from=CKPT')
+                     f' (the sizing rule aims at {scratch}): raise --epochs, or start from an '
+                     'RTMPose checkpoint with --cfg-options load_from=CKPT')
     if cfg_options:
         lines.append('--cfg-options over these: '
                      + ', '.join(f'{k}={v!r}' for k, v in cfg_options.items()))

@@ -12,8 +12,9 @@ The rules, in the order they are applied:
 * **learning rate**: the recipe's, times ``sqrt(batch / recipe batch)`` (the
   square-root rule for Adam-type optimisers) when the batch is smaller,
   unless the recipe's ``lr_rule`` is ``'keep'``;
-* **epochs**: enough for about :data:`TARGET_ITERATIONS` iterations, kept
-  between :data:`MIN_EPOCHS` and :data:`MAX_EPOCHS`;
+* **epochs**: enough for about :data:`TARGET_ITERATIONS` iterations (or the
+  recipe's own target, e.g. RTMPose's from random weights), kept between
+  :data:`MIN_EPOCHS` and :data:`MAX_EPOCHS`;
 * **warm-up**: 1.5 epochs of iterations, but at least
   :data:`WARMUP_BOUNDS` [0] (50) and at most [1] (500) iterations, and at
   most a quarter of the run (at least one iteration). A fixed number of
@@ -51,8 +52,10 @@ __all__ = ['TARGET_ITERATIONS', 'MIN_EPOCHS', 'MAX_EPOCHS', 'MEMORY_SHARE', 'DEF
 #: Iterations a run aims for. The CPU-sized HRNet reaches COCO AP 0.85 on the
 #: demo data in about 900 (docs/benchmarks.md); 2000 leaves room for harder data.
 TARGET_ITERATIONS = 2000
-#: Bounds on the number of epochs.
-MIN_EPOCHS, MAX_EPOCHS = 10, 300
+#: Bounds on the number of epochs (the upper one only binds on tiny sets:
+#: the batch rule keeps an epoch at :data:`MIN_ITERS_PER_EPOCH` or more
+#: iterations from 16 instances on).
+MIN_EPOCHS, MAX_EPOCHS = 10, 1000
 #: Fewest iterations per epoch the batch size allows.
 MIN_ITERS_PER_EPOCH = 8
 #: Share of the free memory the training batch may use (the rest is for the
@@ -196,10 +199,10 @@ def scale_lr(recipe_lr: float, batch: int, recipe_batch: int, rule: str = 'sqrt'
     return float(f'{recipe_lr * math.sqrt(batch / recipe_batch):.3g}')
 
 
-def pick_epochs(iters_per_epoch: int) -> int:
-    """Epochs for about :data:`TARGET_ITERATIONS` iterations, within
+def pick_epochs(iters_per_epoch: int, target: int = TARGET_ITERATIONS) -> int:
+    """Epochs for about ``target`` iterations, within
     [:data:`MIN_EPOCHS`, :data:`MAX_EPOCHS`]."""
-    return min(MAX_EPOCHS, max(MIN_EPOCHS, math.ceil(TARGET_ITERATIONS / iters_per_epoch)))
+    return min(MAX_EPOCHS, max(MIN_EPOCHS, math.ceil(target / iters_per_epoch)))
 
 
 def pick_warmup(iters_per_epoch: int, epochs: int) -> int:
@@ -241,7 +244,9 @@ def size_schedule(num_instances: int, median_aspect: float, recipe: dict,
         num_instances: training instances (one sample each).
         median_aspect: median box width / height of the training instances.
         recipe: the recipe config's ``train_size``, ``batch_size`` and ``lr``
-            (and optionally ``lr_rule``, see :func:`scale_lr`).
+            (and optionally ``lr_rule``, see :func:`scale_lr`, and
+            ``target_iterations``, the iterations to aim at instead of
+            :data:`TARGET_ITERATIONS`).
         bytes_per_sample: training memory of one sample at ``recipe['train_size']``.
         epochs: a fixed number of epochs (``--epochs``) instead of the rule.
         memory: returns (free bytes, where that came from).
@@ -252,7 +257,8 @@ def size_schedule(num_instances: int, median_aspect: float, recipe: dict,
     batch = pick_batch_size(num_instances, int(recipe['batch_size']), cap)
     lr = scale_lr(recipe['lr'], batch, int(recipe['batch_size']), recipe.get('lr_rule', 'sqrt'))
     ipe = math.ceil(num_instances / batch)
-    n_epochs = int(epochs) if epochs else pick_epochs(ipe)
+    target = int(recipe.get('target_iterations') or TARGET_ITERATIONS)
+    n_epochs = int(epochs) if epochs else pick_epochs(ipe, target)
     warmup = pick_warmup(ipe, n_epochs)
     val = pick_val_interval(n_epochs)
     why = (
@@ -267,7 +273,7 @@ def size_schedule(num_instances: int, median_aspect: float, recipe: dict,
                         f': the recipe\'s {recipe["lr"]:g} x sqrt({batch}/{recipe["batch_size"]})'),
         f'{n_epochs} epoch{"s" if n_epochs != 1 else ""} of {ipe} iterations = '
         f'{n_epochs * ipe} iterations'
-        + (' (--epochs)' if epochs else f' (aiming at {TARGET_ITERATIONS}, '
+        + (' (--epochs)' if epochs else f' (aiming at {target}, '
            f'{MIN_EPOCHS}-{MAX_EPOCHS} epochs)'),
         f'warm-up {warmup} iterations, validation every {val} epochs',
     )
