@@ -114,6 +114,15 @@ def test_rtmpose_from_random_weights_is_sized_to_its_own_longer_run(datasets, tm
     assert hrnet.schedule.epochs == 400
 
 
+def test_a_batch_given_in_cfg_options_sizes_the_schedule(datasets, tmp_path):
+    plan = prepare_run(datasets['coco'], model='hrnet-cpu', work_dir=tmp_path / 'w',
+                       cfg_options={'batch_size': 5}, memory=kit.no_memory_limit)
+    cfg = load_config(str(plan.config))
+    assert cfg.train_dataloader.batch_size == plan.schedule.batch_size == 5
+    assert plan.schedule.iters_per_epoch == 2 and cfg.train_cfg.max_epochs == 1000
+    assert cfg.param_scheduler[0].end == plan.schedule.warmup_iters == 50
+
+
 def test_cfg_options_set_knobs_before_they_are_resolved(datasets, tmp_path):
     plan = prepare_run(datasets['coco'], model='hrnet-cpu', work_dir=tmp_path / 'w',
                        cfg_options={'train_size': (64, 64), 'max_epochs': 7},

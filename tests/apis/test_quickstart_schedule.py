@@ -55,6 +55,13 @@ def test_the_batch_is_capped_by_the_data_and_by_memory():
     assert s.batch_size == 10 and 'memory cap 10 (4.0 GiB free: the test)' in s.why[1]
 
 
+def test_a_given_batch_replaces_the_rule_and_the_rest_follows_it():
+    s = size_schedule(99, 0.75, RECIPE, 10 * MB, memory=_fixed(64 * 1024 ** 3), batch=16)
+    assert (s.batch_size, s.iters_per_epoch, s.epochs) == (16, 7, 286)   # ceil(2000 / 7)
+    assert s.lr == pytest.approx(1e-3 * 0.5, rel=1e-3)                    # sqrt(16 / 64)
+    assert s.why[1].startswith('batch 16: given (--cfg-options batch_size), recipe 64')
+
+
 def test_a_smaller_batch_gets_the_square_root_of_the_learning_rate_ratio():
     assert sched.scale_lr(1e-3, 16, 64) == pytest.approx(5e-4)
     assert sched.scale_lr(1e-3, 64, 64) == 1e-3

@@ -97,7 +97,8 @@ def prepare_run(data: str | Path, model: str | None = None, work_dir: str | Path
     facts = read_train_facts(prepared.train_file, prepared.train_coco)
     recipe = recipe_values(model, from_scratch=not starts_from_weights(cfg_options))
     schedule = size_schedule(facts.num_instances, facts.median_aspect, recipe,
-                             RECIPES[model].bytes_per_sample, epochs, memory)
+                             RECIPES[model].bytes_per_sample, epochs, memory,
+                             batch=(cfg_options or {}).get('batch_size'))
     text = render_child(model, recipe, prepared, facts.definition, schedule)
     build_run_config(text, work, cfg_options)          # resolves and checks it
     config = work.resolve() / CONFIG_NAME

@@ -237,7 +237,8 @@ def _aspect_words(aspect: float) -> str:
 
 def size_schedule(num_instances: int, median_aspect: float, recipe: dict,
                   bytes_per_sample: int, epochs: int | None = None,
-                  memory: Callable[[], tuple[int, str]] = available_memory) -> Schedule:
+                  memory: Callable[[], tuple[int, str]] = available_memory,
+                  batch: int | None = None) -> Schedule:
     """Apply the module's rules.
 
     Args:
@@ -250,11 +251,15 @@ def size_schedule(num_instances: int, median_aspect: float, recipe: dict,
         bytes_per_sample: training memory of one sample at ``recipe['train_size']``.
         epochs: a fixed number of epochs (``--epochs``) instead of the rule.
         memory: returns (free bytes, where that came from).
+        batch: a fixed batch (``--cfg-options batch_size=N``) instead of the
+            rule; the learning rate, epochs and warm-up follow it.
     """
     size = pick_input_size(median_aspect, recipe['train_size'])
     free, where = memory()
     cap = memory_batch_cap(free, bytes_per_sample, size, recipe['train_size'])
-    batch = pick_batch_size(num_instances, int(recipe['batch_size']), cap)
+    given = batch
+    batch = int(given) if given else pick_batch_size(num_instances, int(recipe['batch_size']),
+                                                     cap)
     lr = scale_lr(recipe['lr'], batch, int(recipe['batch_size']), recipe.get('lr_rule', 'sqrt'))
     ipe = math.ceil(num_instances / batch)
     target = int(recipe.get('target_iterations') or TARGET_ITERATIONS)
@@ -265,7 +270,8 @@ def size_schedule(num_instances: int, median_aspect: float, recipe: dict,
         f'input {size[0]}x{size[1]} (w x h): boxes are {_aspect_words(median_aspect)} '
         f'(median w/h {median_aspect:.2f}); the recipe trains at '
         f'{recipe["train_size"][0]}x{recipe["train_size"][1]}',
-        f'batch {batch}: recipe {recipe["batch_size"]}, data cap '
+        f'batch {batch}: ' + ('given (--cfg-options batch_size), ' if given else '')
+        + f'recipe {recipe["batch_size"]}, data cap '
         f'{max(2, num_instances // MIN_ITERS_PER_EPOCH)} ({num_instances} instances, >= '
         f'{MIN_ITERS_PER_EPOCH} iterations per epoch), memory cap {cap} '
         f'({free / 1024 ** 3:.1f} GiB free: {where})',
