@@ -1,7 +1,8 @@
 # Semi-supervised training of the CPU-sized mouse model (openfield_mouse_cpu.py):
 # the labelled frames plus short clips of the project's unlabelled video, with
-# a temporal-difference, a pose-subspace, a heatmap-shape and a flip-consistency
-# loss on the model's predictions for the clips (docs/semi_supervised.md).
+# a temporal-difference, a pose-subspace, a heatmap-shape, a flip-consistency
+# and a transformed pseudo-label loss on the model's predictions for the clips
+# (docs/semi_supervised.md).
 #
 # The mouse fills a small part of the 640x480 frame, so the clip frames are
 # best cropped around it: track it once with a model trained on the labels,
@@ -35,6 +36,10 @@ shape_weight = 0.1                     # heatmap MSE to a clean Gaussian
 # The frame and its mirror image should give the same points (off; e.g. 1.0:
 # heatmap MSE between the two views, the labelled loss's scale).
 flip_weight = 0
+# The model's confident points on a clip frame, rotated / scaled / shifted
+# with the frame, as targets for the transformed frame (off; e.g. 1.0: the
+# labelled loss's scale). Costs one more pass over the clip frames.
+augment_weight = 0
 ramp_epochs = 10                       # the unsupervised losses rise from 0 over these
 # ----------------------------------------------------------------------------
 
@@ -43,5 +48,6 @@ semi_supervised = dict(
     num_clips='${num_clips}', clips_per_sample='${clips_per_sample}',
     losses=dict(temporal=dict(weight='${temporal_weight}', dead_zone='${dead_zone}'),
                 pca=dict(weight='${pca_weight}'),
-                shape=dict(weight='${shape_weight}'), flip=dict(weight='${flip_weight}')),
+                shape=dict(weight='${shape_weight}'), flip=dict(weight='${flip_weight}'),
+                augment=dict(weight='${augment_weight}')),
     ramp_epochs='${ramp_epochs}')

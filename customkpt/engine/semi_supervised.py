@@ -42,7 +42,8 @@ SWITCH_KEYS = dict(videos=None, clip_length=3, num_clips=100, frame_stride=1, bo
                    beta=None, window=None)
 #: Loss names with a default type; ``shape`` depends on the head.
 LOSS_TYPES = dict(temporal='TemporalDifferenceLoss', pca='PoseSubspaceLoss',
-                  shape=('HeatmapShapeLoss', 'SimCCShapeLoss'), flip='FlipConsistencyLoss')
+                  shape=('HeatmapShapeLoss', 'SimCCShapeLoss'), flip='FlipConsistencyLoss',
+                  augment='AugmentedPseudoLabelLoss')
 
 
 class SemiSupervisedConfigError(UserError, ValueError):

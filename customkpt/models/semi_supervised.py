@@ -110,7 +110,10 @@ class UnlabelledLosses(nn.Module):
         """The head's losses on the labelled samples and ``loss_<name>`` of
         each unsupervised loss on the unlabelled ones (0 when there are none).
         With a loss that ``needs_flipped``, the mirrored unlabelled crops go
-        through the backbone in the same pass, after the others."""
+        through the backbone in the same pass, after the others, then the
+        crops of each loss with ``make_view(crops) -> (views, transforms)``,
+        whose ``compute(batch, view_outputs, transforms)`` gets their head
+        outputs."""
         unlabelled = [i for i, s in enumerate(data_samples) if is_unlabelled(s)]
         labelled = [i for i, s in enumerate(data_samples) if not is_unlabelled(s)]
         if not labelled:
@@ -123,19 +126,31 @@ class UnlabelledLosses(nn.Module):
             zero = inputs.new_zeros((), dtype=torch.float32)
             losses.update({f'loss_{name}': zero for name in self.losses})
             return losses
-        mirrored = list(range(len(data_samples), len(data_samples) + len(unlabelled)))
-        if self.needs_flipped:
-            inputs = torch.cat([inputs, inputs[unlabelled].flip(-1)])
-        feats = model.extract_feat(inputs)
+        extra = [inputs[unlabelled].flip(-1)] if self.needs_flipped else []
+        views = {}                  # name -> (transforms, indices in the pass)
+        for name, loss in self.losses.items():
+            if hasattr(loss, 'make_view'):
+                crops, transforms = loss.make_view(inputs[unlabelled])
+                extra.append(crops)
+                views[name] = transforms
+        start = len(data_samples)
+        feats = model.extract_feat(torch.cat([inputs, *extra]) if extra else inputs)
         losses = head.loss(_select(feats, labelled), [data_samples[i] for i in labelled],
                            train_cfg=model.train_cfg)
         samples = [data_samples[i] for i in unlabelled]
         batch = self.make_batch(head, head.forward(_select(feats, unlabelled)), samples)
+
+        def extra_outputs(slot: int) -> Any:
+            first = start + slot * len(unlabelled)
+            return head.forward(_select(feats, list(range(first, first + len(unlabelled)))))
+
         if self.needs_flipped:
-            batch.flipped_outputs = self.unflip(
-                model, head.forward(_select(feats, mirrored)), samples)
+            batch.flipped_outputs = self.unflip(model, extra_outputs(0), samples)
+        slots = dict(zip(views, range(int(self.needs_flipped), len(extra))))
         for name, loss in self.losses.items():
-            losses[f'loss_{name}'] = loss.compute(batch) * self.weight
+            value = (loss.compute(batch, extra_outputs(slots[name]), views[name])
+                     if name in views else loss.compute(batch))
+            losses[f'loss_{name}'] = value * self.weight
         return losses
 
     @staticmethod

@@ -155,6 +155,30 @@ def test_the_flip_loss_compares_each_frame_with_its_mirror_image(synth):
     assert got['loss_flip'].item() > 0
 
 
+def test_a_view_loss_gets_the_outputs_of_its_own_crops_beside_the_mirrored_ones(synth):
+    from customkpt.core.flip import flip_heatmaps
+    semi = dict(losses=dict(flip=dict(type='FlipConsistencyLoss'),
+                            augment=dict(type='AugmentedPseudoLabelLoss', score_thr=0.0)))
+    model = _estimator(synth, semi).eval()
+    labelled, frames = synth.make_samples(2), _frames(synth, 2)
+    inputs = _inputs(2 + 6)
+    torch.manual_seed(3)
+    with torch.no_grad():
+        got = model.loss(inputs, labelled + frames)
+        torch.manual_seed(3)                       # the same draws again
+        views, affines = model.unlabelled.losses['augment'].make_view(inputs[2:])
+        heatmaps = model.head(model.extract_feat(inputs[2:]))
+        view_out = model.head(model.extract_feat(views))
+        mirrored = flip_heatmaps(model.head(model.extract_feat(inputs[2:].flip(-1))),
+                                 model.flip_indices(), shift=True)
+        batch = model.unlabelled.make_batch(model.head, heatmaps, frames)
+        want = model.unlabelled.losses['augment'].compute(batch, view_out, affines)
+    assert not np.allclose(affines[:, :, :2], np.eye(2))
+    torch.testing.assert_close(got['loss_flip'], ((heatmaps - mirrored) ** 2).mean())
+    torch.testing.assert_close(got['loss_augment'], want)
+    assert got['loss_augment'].item() > 0
+
+
 def test_mirrored_simcc_vectors_and_heatmaps_are_mirrored_back_with_the_model_table():
     table = [1, 0, 2]
     model = SimpleNamespace(flip_indices=lambda samples: table,

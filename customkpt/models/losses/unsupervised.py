@@ -17,6 +17,9 @@ scalar; its ``forward`` takes plain tensors.
   far each heatmap / SimCC vector is from one clean peak at its own position.
 * :class:`~customkpt.models.losses.unsupervised_flip.FlipConsistencyLoss`:
   how far the outputs for a frame and for its mirror image disagree.
+* :class:`~customkpt.models.losses.unsupervised_pseudo.AugmentedPseudoLabelLoss`:
+  the head's loss on randomly transformed frames against the model's own
+  confident predictions for the frames, transformed alike.
 """
 from __future__ import annotations
 
