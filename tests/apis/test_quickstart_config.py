@@ -31,7 +31,7 @@ def _check_schedule(cfg, plan):
     assert cfg.train_cfg.max_epochs == s.epochs and cfg.train_cfg.val_interval == s.val_interval
     assert cfg.param_scheduler[0].end == s.warmup_iters
     assert cfg.optim_wrapper.optimizer.lr == s.lr
-    assert cfg.default_hooks.checkpoint.save_best == 'PCK'
+    assert cfg.default_hooks.checkpoint.save_best == 'AUC'
     assert cfg.default_hooks.checkpoint.interval == s.val_interval
 
 

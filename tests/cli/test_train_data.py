@@ -77,12 +77,12 @@ def test_one_command_trains_and_evaluates_the_demo_data(demo, tmp_path):
                          capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
     summary = json.loads((work / 'metrics.json').read_text())
-    assert Path(summary['checkpoint']) == work / 'best_PCK_epoch_1.pth'
+    assert Path(summary['checkpoint']) == work / 'best_AUC_epoch_1.pth'
     assert {'PCK', 'coco/AP', 'EPE'} <= set(summary['metrics'])
     assert 0 <= summary['metrics']['PCK'] <= 1
     said = out.stdout
     assert f'[train --data] config:      {work / "config.py"}  (again: customkpt train ' in said
-    assert f'[train --data] checkpoints: {work} (best: best_PCK_epoch_1.pth)' in said
+    assert f'[train --data] checkpoints: {work} (best: best_AUC_epoch_1.pth)' in said
     assert f'[train --data] metrics:     {work / "metrics.json"}  (PCK ' in said
     assert f'[train --data] logs:        {work}/' in said
     cfg = load_config(str(work / 'config.py'))

@@ -132,7 +132,7 @@ def render_child(name: str, recipe: dict, data: Any, definition: dict, schedule:
     if 'stage2_num_epochs' in recipe:
         knobs['stage2_num_epochs'] = _stage2_epochs(recipe, schedule.epochs)
     lines += [''] + _knob_lines(knobs)
-    lines.append("default_hooks = dict(checkpoint=dict(save_best='PCK', rule='greater', "
+    lines.append("default_hooks = dict(checkpoint=dict(save_best='AUC', rule='greater', "
                  f'interval={schedule.val_interval}), '
                  f'logger=dict(interval={min(50, schedule.iters_per_epoch)}))')
     return '\n'.join(lines) + '\n'
