@@ -52,7 +52,8 @@ class Recipe:
 #: Iterations an RTMPose run from random weights is sized to. Its CSPNeXt
 #: backbone learns slowly from scratch: RTMPose-s on the open-field mouse
 #: (batch 8) was at EPE 4.5 px after 2730 iterations and 1.9 px after 5460,
-#: and on the mirror-mouse still improving after 2000 (docs/benchmarks.md).
+#: on the mirror-mouse at 15.8 px after 2000 and 10.0 after 6000
+#: (docs/benchmarks.md).
 #: Each iteration costs about a twelfth of an HRNet-W32 one.
 RTMPOSE_SCRATCH_ITERATIONS = 6000
 
