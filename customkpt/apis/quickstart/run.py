@@ -124,6 +124,9 @@ def _report(plan: RunPlan, cfg_options: dict | None) -> list[str]:
     unpaired = unpaired_side_note(names, meta.flip_pairs, where=f'{plan.config} (the knob at its top)')
     if unpaired:
         lines.append(f'note: {unpaired}')
+    if plan.model == 'hrnet-cpu':
+        lines.append('note: for more accuracy at about ten times the time, --model rtmpose-s '
+                     '(mouse projects: 1.9 / 10.0 px against 2.8 / 12.8; docs/models.md)')
     scratch = RECIPES[plan.model].scratch_iterations
     if (scratch and not starts_from_weights(cfg_options)
             and plan.schedule.iterations < scratch):
