@@ -197,3 +197,32 @@ def test_two_iterations_of_semi_supervised_training(tmp_path):
     assert runner.model.unlabelled.losses['pca'].fitted
     assert isinstance(runner.model.unlabelled.losses['temporal'], TemporalDifferenceLoss)
     assert isinstance(runner.model.unlabelled.losses['pca'], PoseSubspaceLoss)
+
+
+@pytest.mark.parametrize('base, size', [('hrnet_self5_cpu.py', (48, 64)),
+                                        ('rtmpose_t_self5_cpu.py', (64, 64))])
+def test_the_augment_loss_trains_heatmap_and_simcc_models(tmp_path, base, size):
+    """Its transformed crops go through the model beside the others, for
+    either head type; every logged loss stays finite."""
+    torch.set_num_threads(1)
+    root = make_self5_dataset(tmp_path / 'self5', num_train=2, num_val=1, video_frames=12,
+                              progress=False)
+    text = TRAIN.format(root=root, cache=tmp_path / 'cache').replace(
+        'train_size = (48, 64)', f'train_size = {size}').replace(
+        'pca=dict(weight=0.1), shape=dict(weight=1.0)',
+        'augment=dict(weight=1.0, score_thr=0.0)') + 'stage2_num_epochs = 0\n'  # RTMPose's
+    cfg = load_run_config(str(_config(tmp_path, base, text=text)), work_dir=str(tmp_path / 'w'))
+    runner = Runner.from_cfg(cfg)
+    crops = []
+    augment = runner.model.unlabelled.losses['augment']
+    original = augment.make_view
+
+    def spy(inputs):
+        crops.append(inputs.shape[0])
+        return original(inputs)
+
+    augment.make_view = spy
+    runner.train()
+    assert crops and all(n % 3 == 0 for n in crops) and sum(crops) > 0
+    for key in ('loss_kpt', 'loss_temporal', 'loss_augment'):
+        assert math.isfinite(runner.message_hub.get_scalar(f'train/{key}').current()), key
