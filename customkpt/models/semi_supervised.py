@@ -127,12 +127,12 @@ class UnlabelledLosses(nn.Module):
             losses.update({f'loss_{name}': zero for name in self.losses})
             return losses
         extra = [inputs[unlabelled].flip(-1)] if self.needs_flipped else []
-        views = {}                  # name -> (transforms, indices in the pass)
+        views = {}                  # name -> (its slot in ``extra``, transforms)
         for name, loss in self.losses.items():
             if hasattr(loss, 'make_view'):
                 crops, transforms = loss.make_view(inputs[unlabelled])
+                views[name] = (len(extra), transforms)
                 extra.append(crops)
-                views[name] = transforms
         start = len(data_samples)
         feats = model.extract_feat(torch.cat([inputs, *extra]) if extra else inputs)
         losses = head.loss(_select(feats, labelled), [data_samples[i] for i in labelled],
@@ -146,10 +146,12 @@ class UnlabelledLosses(nn.Module):
 
         if self.needs_flipped:
             batch.flipped_outputs = self.unflip(model, extra_outputs(0), samples)
-        slots = dict(zip(views, range(int(self.needs_flipped), len(extra))))
         for name, loss in self.losses.items():
-            value = (loss.compute(batch, extra_outputs(slots[name]), views[name])
-                     if name in views else loss.compute(batch))
+            if name in views:
+                slot, transforms = views[name]
+                value = loss.compute(batch, extra_outputs(slot), transforms)
+            else:
+                value = loss.compute(batch)
             losses[f'loss_{name}'] = value * self.weight
         return losses
 

@@ -12,8 +12,8 @@ from customkpt.errors import UserError
 
 from .schedule import STEP_AT, Schedule
 
-__all__ = ['Recipe', 'RECIPES', 'RTMPOSE_SCRATCH_ITERATIONS', 'CONFIGS_DIR', 'recipe_values', 'render_child',
-           'build_run_config']
+__all__ = ['Recipe', 'RECIPES', 'RTMPOSE_SCRATCH_ITERATIONS', 'CONFIGS_DIR', 'recipe_values',
+           'render_child', 'build_run_config']
 
 #: The ready configs beside the package.
 CONFIGS_DIR = Path(__file__).resolve().parents[3] / 'configs'

@@ -15,8 +15,8 @@ from .recipes import RECIPES, build_run_config, recipe_values, render_child
 from .schedule import Schedule, available_memory, size_schedule
 from .sources import DataSource, recognise
 
-__all__ = ['RunPlan', 'prepare_run', 'default_model', 'starts_from_weights', 'default_work_dir', 'best_checkpoint',
-           'training_logs', 'write_metrics']
+__all__ = ['RunPlan', 'prepare_run', 'default_model', 'starts_from_weights', 'default_work_dir',
+           'best_checkpoint', 'training_logs', 'write_metrics']
 
 #: The file the run's full config is written to, inside the work dir.
 CONFIG_NAME = 'config.py'

@@ -12,5 +12,5 @@ from .unsupervised_shape import HeatmapShapeLoss, SimCCShapeLoss
 
 __all__ = ['KLDiscretLoss', 'KeypointMSELoss', 'KeypointOHKMMSELoss', 'per_keypoint_mse',
            'TemporalDifferenceLoss', 'PoseSubspaceLoss', 'HeatmapShapeLoss', 'SimCCShapeLoss',
-           'FlipConsistencyLoss', 'AugmentedPseudoLabelLoss', 'UnlabelledBatch', 'soft_argmax_heatmaps',
-           'soft_argmax_vectors']
+           'FlipConsistencyLoss', 'AugmentedPseudoLabelLoss', 'UnlabelledBatch',
+           'soft_argmax_heatmaps', 'soft_argmax_vectors']

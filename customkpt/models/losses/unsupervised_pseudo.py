@@ -155,10 +155,11 @@ class AugmentedPseudoLabelLoss(nn.Module):
                              'use_target_weight=True (unsure points get weight 0)')
         target, weights = self.targets(batch.head, batch.outputs, affines)
         if isinstance(view_outputs, torch.Tensor):
-            pred = view_outputs.float()
-            target = torch.as_tensor(target).to(pred)
+            pred = ref = view_outputs.float()
+            target = torch.as_tensor(target).to(ref)
         else:
             pred = tuple(v.float() for v in view_outputs)
-            target = tuple(torch.as_tensor(t).to(pred[0]) for t in target)
-        weights = torch.as_tensor(weights).to(pred if isinstance(pred, torch.Tensor) else pred[0])
-        return batch.head.loss_module(pred, target, weights) * self.loss_weight
+            ref = pred[0]
+            target = tuple(torch.as_tensor(t).to(ref) for t in target)
+        return batch.head.loss_module(pred, target, torch.as_tensor(weights).to(ref)) \
+            * self.loss_weight
