@@ -136,6 +136,29 @@ def test_cfg_options_set_knobs_before_they_are_resolved(datasets, tmp_path):
     assert '--cfg-options over these: train_size=(64, 64), max_epochs=7' in plan.lines
 
 
+@pytest.mark.parametrize('key', ['max_epochs', 'train_cfg.max_epochs'])
+def test_epochs_in_cfg_options_size_the_schedule(datasets, tmp_path, key):
+    plan = prepare_run(datasets['coco'], model='hrnet-cpu', work_dir=tmp_path / 'w',
+                       cfg_options={key: 7}, memory=kit.no_memory_limit)
+    s = plan.schedule
+    assert s.epochs == 7 and s.val_interval == 1
+    assert s.warmup_iters == max(1, s.iters_per_epoch * 7 // 4)     # a quarter of the run
+    assert f'{7 * s.iters_per_epoch} iterations (--cfg-options {key})' in '\n'.join(plan.lines)
+    cfg = load_config(str(plan.config))
+    assert cfg.train_cfg.max_epochs == 7 and cfg.train_cfg.val_interval == 1
+    assert cfg.param_scheduler[0].end == s.warmup_iters
+
+
+def test_epochs_given_twice_differently_are_refused(datasets, tmp_path):
+    from customkpt.errors import UserError
+    with pytest.raises(UserError, match='--epochs 5, max_epochs 7'):
+        prepare_run(datasets['coco'], model='hrnet-cpu', work_dir=tmp_path / 'w', epochs=5,
+                    cfg_options={'max_epochs': 7}, memory=kit.no_memory_limit)
+    plan = prepare_run(datasets['coco'], model='hrnet-cpu', work_dir=tmp_path / 'w', epochs=7,
+                       cfg_options={'max_epochs': 7}, memory=kit.no_memory_limit)
+    assert plan.schedule.epochs == 7
+
+
 def test_a_knob_edited_in_the_written_config_reaches_what_refers_to_it(datasets, tmp_path):
     plan = prepare_run(datasets['coco'], model='hrnet-cpu', work_dir=tmp_path / 'w',
                        cfg_options={'max_epochs': 7}, memory=kit.no_memory_limit)

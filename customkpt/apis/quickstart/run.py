@@ -15,11 +15,13 @@ from .recipes import RECIPES, build_run_config, recipe_values, render_child
 from .schedule import Schedule, available_memory, size_schedule
 from .sources import DataSource, recognise
 
-__all__ = ['RunPlan', 'prepare_run', 'default_model', 'starts_from_weights', 'default_work_dir',
-           'best_checkpoint', 'training_logs', 'write_metrics']
+__all__ = ['RunPlan', 'prepare_run', 'default_model', 'starts_from_weights', 'fixed_epochs',
+           'default_work_dir', 'best_checkpoint', 'training_logs', 'write_metrics']
 
 #: The file the run's full config is written to, inside the work dir.
 CONFIG_NAME = 'config.py'
+#: ``--cfg-options`` keys that fix the number of epochs.
+EPOCH_KEYS = ('max_epochs', 'train_cfg.max_epochs')
 
 
 @dataclass
@@ -60,6 +62,27 @@ def starts_from_weights(cfg_options: dict | None) -> bool:
                for key, value in (cfg_options or {}).items())
 
 
+def fixed_epochs(epochs: int | None, cfg_options: dict | None) -> tuple[int | None, str]:
+    """The run's fixed epochs and where they came from: ``--epochs``, or a
+    ``--cfg-options`` key of :data:`EPOCH_KEYS` (so the warm-up cap, the
+    validation interval and the report follow it, not only the training loop).
+
+    Raises:
+        UserError: when they give different numbers.
+    """
+    given = {key: int(value) for key, value in (cfg_options or {}).items() if key in EPOCH_KEYS}
+    if epochs:
+        given = {'--epochs': int(epochs), **given}
+    if len(set(given.values())) > 1:
+        from customkpt.errors import UserError
+        raise UserError('the epochs are given twice with different values ('
+                        + ', '.join(f'{k} {v}' for k, v in given.items()) + '): give them once')
+    source = next(iter(given), None)
+    if source is None:
+        return None, '--epochs'
+    return given[source], source if source == '--epochs' else f'--cfg-options {source}'
+
+
 def default_work_dir(source: DataSource, model: str) -> Path:
     """``work_dirs/<data name>_<model>`` (relative to the current folder)."""
     return Path('work_dirs') / f'{source.name}_{model}'
@@ -96,9 +119,10 @@ def prepare_run(data: str | Path, model: str | None = None, work_dir: str | Path
     prepared = prepare_data(source, work, images, val_fraction)
     facts = read_train_facts(prepared.train_file, prepared.train_coco)
     recipe = recipe_values(model, from_scratch=not starts_from_weights(cfg_options))
+    epochs, epochs_from = fixed_epochs(epochs, cfg_options)
     schedule = size_schedule(facts.num_instances, facts.median_aspect, recipe,
                              RECIPES[model].bytes_per_sample, epochs, memory,
-                             batch=(cfg_options or {}).get('batch_size'))
+                             batch=(cfg_options or {}).get('batch_size'), epochs_from=epochs_from)
     text = render_child(model, recipe, prepared, facts.definition, schedule)
     build_run_config(text, work, cfg_options)          # resolves and checks it
     config = work.resolve() / CONFIG_NAME

@@ -238,7 +238,7 @@ def _aspect_words(aspect: float) -> str:
 def size_schedule(num_instances: int, median_aspect: float, recipe: dict,
                   bytes_per_sample: int, epochs: int | None = None,
                   memory: Callable[[], tuple[int, str]] = available_memory,
-                  batch: int | None = None) -> Schedule:
+                  batch: int | None = None, epochs_from: str = '--epochs') -> Schedule:
     """Apply the module's rules.
 
     Args:
@@ -253,6 +253,7 @@ def size_schedule(num_instances: int, median_aspect: float, recipe: dict,
         memory: returns (free bytes, where that came from).
         batch: a fixed batch (``--cfg-options batch_size=N``) instead of the
             rule; the learning rate, epochs and warm-up follow it.
+        epochs_from: where a fixed ``epochs`` came from, for the report.
     """
     size = pick_input_size(median_aspect, recipe['train_size'])
     free, where = memory()
@@ -279,7 +280,7 @@ def size_schedule(num_instances: int, median_aspect: float, recipe: dict,
                         f': the recipe\'s {recipe["lr"]:g} x sqrt({batch}/{recipe["batch_size"]})'),
         f'{n_epochs} epoch{"s" if n_epochs != 1 else ""} of {ipe} iterations = '
         f'{n_epochs * ipe} iterations'
-        + (' (--epochs)' if epochs else f' (aiming at {target}, '
+        + (f' ({epochs_from})' if epochs else f' (aiming at {target}, '
            f'{MIN_EPOCHS}-{MAX_EPOCHS} epochs)'),
         f'warm-up {warmup} iterations, validation every {val} epochs',
     )
