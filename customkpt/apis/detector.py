@@ -11,7 +11,7 @@ from typing import Any, Mapping, Sequence
 import cv2
 import numpy as np
 
-from customkpt.core.boxes import nms
+from customkpt.core.boxes import DEFAULT_CLASS_IDS, nms
 from customkpt.registry import BOX_PROVIDERS
 
 from .boxes import Boxes, clip_to_frame, empty_boxes
@@ -77,7 +77,7 @@ class OnnxDetectorBoxes:
 
     def __init__(self, onnx_path: str | Path, input_size: Sequence[int] = (640, 640),
                  score_thr: float = 0.25, nms_thr: float = 0.45,
-                 class_ids: Sequence[int] | None = (0,), max_det: int = 100,
+                 class_ids: Sequence[int] | None = DEFAULT_CLASS_IDS, max_det: int = 100,
                  output_format: str = 'auto', providers: Sequence[str] | None = None) -> None:
         import onnxruntime as ort
         if output_format not in self.FORMATS:

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from mmengine.dataset import pseudo_collate
 
-from customkpt.core.boxes import select_detections
+from customkpt.core.boxes import DEFAULT_CLASS_IDS, select_detections
 from customkpt.registry import BOX_PROVIDERS
 
 from .boxes import Boxes
@@ -100,8 +100,8 @@ class OneStageDetectorBoxes:
 
     def __init__(self, onnx_path: str | Path | None = None, config: str | Path | None = None,
                  checkpoint: str | Path | None = None, score_thr: float = 0.25,
-                 class_ids: Sequence[int] | None = (0, ), nms_thr: float | None = None,
-                 max_det: int = 100, device: str = 'cpu') -> None:
+                 class_ids: Sequence[int] | None = DEFAULT_CLASS_IDS,
+                 nms_thr: float | None = None, max_det: int = 100, device: str = 'cpu') -> None:
         self.predictor = _predictor(onnx_path, config, checkpoint, device)
         self.score_thr = float(score_thr)
         self.class_ids = None if class_ids is None else [int(c) for c in class_ids]

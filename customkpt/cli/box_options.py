@@ -7,6 +7,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from customkpt.core.boxes import DEFAULT_CLASS_IDS
+
 __all__ = ['add_box_args', 'box_config']
 
 
@@ -51,7 +53,7 @@ def box_config(args: argparse.Namespace) -> dict[str, Any]:
     """The ``BOX_PROVIDERS`` config of ``--boxes``."""
     spec = args.boxes
     thr = args.box_thr
-    classes = [0] if args.det_classes is None else args.det_classes
+    classes = list(DEFAULT_CLASS_IDS) if args.det_classes is None else args.det_classes
 
     def detector(path: str) -> dict[str, Any]:
         cfg: dict[str, Any] = dict(type='OnnxDetectorBoxes', onnx_path=path,

@@ -11,7 +11,8 @@ from typing import Sequence, Union
 
 import numpy as np
 
-__all__ = ['AREA_EPS', 'DERIVED_BOX_PADDING', 'DEFAULT_POSE_NMS_THR', 'xywh_to_xyxy',
+__all__ = ['AREA_EPS', 'DERIVED_BOX_PADDING', 'DEFAULT_POSE_NMS_THR', 'DEFAULT_CLASS_IDS',
+           'xywh_to_xyxy',
            'xyxy_to_xywh', 'clip_boxes', 'boxes_from_points', 'box_iou', 'nms',
            'select_detections', 'oks', 'oks_nms']
 
@@ -25,6 +26,9 @@ DERIVED_BOX_PADDING = 0.25
 #: OKS above which the video pipeline (``VideoPoseEstimator``, ``customkpt video
 #: --pose-nms``) drops the lower-scored of two poses of one frame.
 DEFAULT_POSE_NMS_THR = 0.9
+#: Detector classes a box provider keeps unless told otherwise: the first
+#: (COCO's person; a detector trained by customkpt on one category has only it).
+DEFAULT_CLASS_IDS = (0, )
 
 
 def xywh_to_xyxy(boxes: np.ndarray, dtype: type = np.float32) -> np.ndarray:

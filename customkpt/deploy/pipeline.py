@@ -27,7 +27,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..core.boxes import select_detections
+from ..core.boxes import DEFAULT_CLASS_IDS, select_detections
 from .onestage import OnnxOneStagePredictor, is_onestage_export
 from .predictor import OnnxPredictor
 from .sidecar import read_sidecar, sidecar_path
@@ -81,7 +81,8 @@ def _check_settings(where: str, thr: Any, class_ids: Any, max_det: Any) -> None:
 
 def write_pipeline(path: str | os.PathLike, pose_onnx: str | os.PathLike,
                    detector_onnx: str | os.PathLike, box_score_thr: float = 0.25,
-                   class_ids: Sequence[int] | None = (0, ), max_detections: int = 100) -> Path:
+                   class_ids: Sequence[int] | None = DEFAULT_CLASS_IDS,
+                   max_detections: int = 100) -> Path:
     """Write the pipeline file ``path`` for two exports (checked first)."""
     path = Path(path)
     pose, detector = Path(pose_onnx).resolve(), Path(detector_onnx).resolve()
