@@ -5,9 +5,10 @@
 
 A run shows a progress bar, survives Ctrl-C and SIGTERM (the frame in hand
 is finished, every writer is closed, so JSON, CSV and mp4 agree) and
-returns a :class:`VideoRunSummary` with the time spent in each stage. With an offline smoother (Savitzky-Golay) the frames are smoothed
-once the loop ends; the CSV then gets the smoothed keypoints and the video
-is drawn in a second pass over the source (not possible for a camera).
+returns a :class:`VideoRunSummary` with the time spent in each stage. With
+an offline smoother (Savitzky-Golay) the frames are smoothed once the loop
+ends; the CSV then gets the smoothed keypoints and the video is drawn in a
+second pass over the source (not possible for a camera).
 """
 from __future__ import annotations
 

@@ -12,8 +12,7 @@ from typing import Sequence, Union
 import numpy as np
 
 __all__ = ['AREA_EPS', 'DERIVED_BOX_PADDING', 'DEFAULT_POSE_NMS_THR', 'DEFAULT_CLASS_IDS',
-           'xywh_to_xyxy',
-           'xyxy_to_xywh', 'clip_boxes', 'boxes_from_points', 'box_iou', 'nms',
+           'xywh_to_xyxy', 'xyxy_to_xywh', 'clip_boxes', 'boxes_from_points', 'box_iou', 'nms',
            'select_detections', 'oks', 'oks_nms']
 
 ArrayLike = Union[np.ndarray, Sequence[float], float]
