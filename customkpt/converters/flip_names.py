@@ -14,7 +14,7 @@ from typing import Sequence
 
 from ..meta import KeypointMetaError, derive_flip_pairs, side_partners
 
-__all__ = ['flip_pairs_from_names', 'unpaired_side_note']
+__all__ = ['flip_pairs_from_names', 'unpaired_side_points', 'unpaired_side_note']
 
 _DIGITS = re.compile(r'\d+')
 
@@ -52,6 +52,13 @@ def flip_pairs_from_names(names: Sequence[str]) -> tuple[list[list[int]], list[s
     return pairs, [note] if note else []
 
 
+def unpaired_side_points(names: Sequence[str], pairs: Sequence[Sequence[int]]) -> list[int]:
+    """Indices of the names that mark a left/right side but are in none of
+    ``pairs``: the points a horizontal flip leaves on the wrong side."""
+    paired = {int(i) for pair in pairs for i in pair}
+    return [i for i, n in enumerate(names) if i not in paired and side_partners(str(n))]
+
+
 def unpaired_side_note(names: Sequence[str], pairs: Sequence[Sequence[int]],
                        where: str = "the config's metainfo") -> str | None:
     """What a horizontal flip does to the names that mark a side but are in
@@ -64,8 +71,7 @@ def unpaired_side_note(names: Sequence[str], pairs: Sequence[Sequence[int]],
         where: where the note tells the user to set ``flip_pairs``.
     """
     names = [str(n) for n in names]
-    paired = {int(i) for pair in pairs for i in pair}
-    unpaired = [i for i, n in enumerate(names) if i not in paired and side_partners(n)]
+    unpaired = unpaired_side_points(names, pairs)
     if not unpaired:
         return None
     note = (f'{len(unpaired)} names mark a side but no other name differs from them only by '

@@ -203,3 +203,32 @@ def test_the_report_warns_of_sided_points_without_a_flip_pair(datasets, tmp_path
     paired = prepare_run(datasets['coco'], model='hrnet-cpu', work_dir=tmp_path / 'w2',
                          memory=kit.no_memory_limit)
     assert not any('mark a side' in line for line in paired.lines)
+
+
+@pytest.mark.parametrize('model', ['hrnet-cpu', 'rtmpose-t'])
+def test_sided_points_without_a_flip_pair_turn_the_flips_off(datasets, tmp_path, model):
+    unpaired = kit.coco(tmp_path / 'nopairs', 12, flip_pairs=[])
+    plan = prepare_run(unpaired, model=model, work_dir=tmp_path / 'w',
+                       memory=kit.no_memory_limit)
+    text = plan.config.read_text()
+    assert 'flip_prob = 0.0' in text and 'flip_test = False' in text
+    cfg = load_config(str(plan.config))
+    flips = [t for key in ('train_pipeline', 'train_pipeline_stage2') for t in cfg.get(key, [])
+             if t['type'] == 'RandomFlip']
+    assert flips and all(t['prob'] == 0.0 for t in flips)
+    assert cfg.model.test_cfg.flip_test is False
+    assert any(line.startswith('no horizontal flips, in training or in the test')
+               for line in plan.lines)
+
+
+def test_paired_sides_keep_the_flips_and_pairs_given_as_options_count(datasets, tmp_path):
+    for data, options in ((datasets['coco'], None),
+                          (kit.coco(tmp_path / 'nopairs', 12, flip_pairs=[]),
+                           {'flip_pairs': [[1, 2]]})):
+        plan = prepare_run(data, model='hrnet-cpu', work_dir=tmp_path / 'w',
+                           cfg_options=options, memory=kit.no_memory_limit)
+        cfg = load_config(str(plan.config))
+        flip, = [t for t in cfg.train_pipeline if t['type'] == 'RandomFlip']
+        assert flip['prob'] == 0.5 and cfg.model.test_cfg.flip_test is True
+        assert cfg.metainfo.flip_pairs == [[1, 2]]
+        assert not any(line.startswith('no horizontal flips') for line in plan.lines)

@@ -1,6 +1,6 @@
 # RTMPose top-down model: CSPNeXt backbone -> RTMCC head (SimCC vectors). Set
 # its knobs at the top of a config: `num_joints` (required), `train_size`,
-# `rtmpose_size` ('t', 's', 'm' or 'l'), `simcc_split_ratio`, `simcc_sigma`
+# `rtmpose_size` ('t', 's', 'm' or 'l'), `flip_test`, `simcc_split_ratio`, `simcc_sigma`
 # (None: scaled from the published 192x256 value to `train_size`), and
 # `codec` (a dict merged into the one below). Values written '${...}' are
 # references, resolved after the configs are merged.
@@ -9,6 +9,7 @@ rtmpose_size = 'm'
 # size -> (deepen_factor, widen_factor, backbone output channels = 1024 x widen)
 rtmpose_sizes = dict(t=(0.167, 0.375, 384), s=(0.33, 0.5, 512), m=(0.67, 0.75, 768),
                      l=(1.0, 1.0, 1024))
+flip_test = True                       # average with the mirrored crop at test time
 simcc_split_ratio = 2.0                # SimCC bins per crop pixel
 simcc_sigma = None                     # (x, y) in bins; None: SimCCLabel.scaled_sigma(train_size)
 
@@ -34,4 +35,4 @@ model = dict(
               loss=dict(type='KLDiscretLoss', use_target_weight=True, beta=10.0,
                         label_softmax=True),
               decoder='${codec}'),
-    test_cfg=dict(flip_test=True))
+    test_cfg=dict(flip_test='${flip_test}'))

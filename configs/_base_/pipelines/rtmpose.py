@@ -6,13 +6,14 @@
 # the rectangle half the time. A config adds the hook to its hooks:
 #   custom_hooks = _base_.custom_hooks + [..., _base_.pipeline_switch_hook]
 stage2_num_epochs = 30
+flip_prob = 0.5     # horizontal flips; 0 where a flip would mislabel points (docs/training.md)
 
 
 def _stage(shift_factor, scale_factor, rotate_factor, dropout_prob):
     return [
         dict(type='LoadImage'),
         dict(type='GetBBoxCenterScale', padding=1.25),
-        dict(type='RandomFlip', prob=0.5),
+        dict(type='RandomFlip', prob='${flip_prob}'),
         dict(type='RandomHalfBody'),
         dict(type='RandomBBoxTransform', shift_factor=shift_factor, shift_prob=0.3,
              scale_factor=scale_factor, rotate_factor=rotate_factor, rotate_prob=0.6),

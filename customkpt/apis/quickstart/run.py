@@ -11,7 +11,7 @@ from customkpt.converters.flip_names import unpaired_side_note
 
 from .facts import TrainFacts, read_train_facts
 from .prepare import PreparedData, prepare_data
-from .recipes import RECIPES, build_run_config, recipe_values, render_child
+from .recipes import RECIPES, build_run_config, flip_knobs, recipe_values, render_child
 from .schedule import Schedule, available_memory, size_schedule
 from .sources import DataSource, recognise
 
@@ -123,7 +123,9 @@ def prepare_run(data: str | Path, model: str | None = None, work_dir: str | Path
     schedule = size_schedule(facts.num_instances, facts.median_aspect, recipe,
                              RECIPES[model].bytes_per_sample, epochs, memory,
                              batch=(cfg_options or {}).get('batch_size'), epochs_from=epochs_from)
-    text = render_child(model, recipe, prepared, facts.definition, schedule)
+    definition = dict(facts.definition)     # flip pairs given as an option decide the flips
+    definition['flip_pairs'] = (cfg_options or {}).get('flip_pairs', definition['flip_pairs'])
+    text = render_child(model, recipe, prepared, definition, schedule)
     build_run_config(text, work, cfg_options)          # resolves and checks it
     config = work.resolve() / CONFIG_NAME
     config.parent.mkdir(parents=True, exist_ok=True)
@@ -148,6 +150,11 @@ def _report(plan: RunPlan, cfg_options: dict | None) -> list[str]:
     unpaired = unpaired_side_note(names, meta.flip_pairs, where=f'{plan.config} (the knob at its top)')
     if unpaired:
         lines.append(f'note: {unpaired}')
+    if flip_knobs(names, (cfg_options or {}).get('flip_pairs', meta.flip_pairs)):
+        lines.append('no horizontal flips, in training or in the test (flip_prob = 0.0 and '
+                     'flip_test = False at the top of the config): a flip would move the points '
+                     'named for a side to the other side under the same names; with flip_pairs '
+                     'set, flip_prob = 0.5 and flip_test = True bring them back')
     if plan.model == 'hrnet-cpu':
         lines.append('note: for more accuracy at about ten times the time, --model rtmpose-s '
                      '(mouse projects: 1.9 / 10.0 px against 2.8 / 12.8; docs/models.md)')
