@@ -10,7 +10,10 @@ off: on the frame and on the mirrored frame (its keypoints mirrored back and
 left/right swapped by the flip table). Their disagreement is the ``flip``
 term; their mean is the prediction (it drives tracking and is what the
 labelling files are filled in with), so the cost is the same two network
-passes a flip-tested model makes anyway.
+passes a flip-tested model makes anyway. A model configured without flip
+test (``flip_test = False``: ``train --data`` sets it where a flip would
+mislabel points, and trains without flips) is run once per box: the
+mirrored frame is not a view it knows, and its ``flip`` term is 0.
 
 The ``pose`` term needs the labelled poses: :func:`fit_label_subspace`
 fits a :class:`~customkpt.core.pose_subspace.PoseSubspace` to a COCO
@@ -50,29 +53,39 @@ class FlipPairPredictor:
 
     The model's own flip test is switched off (``model.test_cfg['flip_test']
     = False``). After each call, :attr:`last` holds ``plain`` and
-    ``flipped`` keypoints (N, K, 2) in image pixels.
+    ``flipped`` keypoints (N, K, 2) in image pixels. A model whose
+    ``test_cfg`` has ``flip_test=False`` is not mirrored (:attr:`mirror`
+    False): its prediction is the plain one, and ``flipped`` is a copy of it.
 
     Args:
         model: from :func:`~customkpt.apis.init_model`, with a flip table in
-            ``dataset_meta``.
+            ``dataset_meta`` (unless it is not mirrored).
         batch_size: most boxes per forward pass.
     """
 
     def __init__(self, model: Any, batch_size: int | None = None) -> None:
         self.model = model
-        model.test_cfg = dict(getattr(model, 'test_cfg', None) or {}, flip_test=False)
+        test_cfg = dict(getattr(model, 'test_cfg', None) or {})
+        self.mirror = bool(test_cfg.get('flip_test', True))
+        model.test_cfg = dict(test_cfg, flip_test=False)
         self.inner = TopdownPredictor(model, batch_size=batch_size)
         self.meta = self.inner.meta
+        self.last: dict[str, np.ndarray] | None = None
         table = self.meta.get('flip_indices')
+        if not self.mirror:
+            return
         if table is None:
             raise ValueError('the model has no flip table (dataset_meta["flip_indices"]): '
                              'load it with init_model from a trained checkpoint')
         self.flip_indices = [int(i) for i in table]
-        self.last: dict[str, np.ndarray] | None = None
 
     def __call__(self, img: np.ndarray, bboxes: np.ndarray,
                  bbox_scores: np.ndarray | None = None) -> dict[str, np.ndarray]:
         plain = self.inner(img, bboxes, bbox_scores)
+        if not self.mirror:
+            kpts = np.asarray(plain['keypoints'], np.float32)
+            self.last = dict(plain=kpts, flipped=kpts.copy())
+            return plain
         width = img.shape[1]
         mirrored = np.ascontiguousarray(img[:, ::-1])
         other = self.inner(mirrored, flip_boxes(plain['bboxes'], width), bbox_scores)

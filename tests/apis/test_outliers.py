@@ -52,6 +52,20 @@ def test_flip_pair_is_the_plain_and_the_mirrored_run(config):
     np.testing.assert_array_equal(out['bboxes'], ref['bboxes'])
 
 
+def test_a_model_configured_without_flip_test_is_run_once_and_not_mirrored():
+    torch.manual_seed(0)
+    model = init_model(CONFIG, cfg_options={'flip_test': False})
+    model.dataset_meta = dict(model.dataset_meta, flip_indices=None)  # no table needed
+    pair = FlipPairPredictor(model)
+    assert pair.mirror is False and model.test_cfg['flip_test'] is False
+    img = _image(1)
+    boxes = np.array([[10, 20, 90, 110]], np.float32)
+    out = pair(img, boxes)
+    ref = TopdownPredictor(model)(img, boxes)
+    np.testing.assert_allclose(out['keypoints'], ref['keypoints'], atol=1e-5)
+    np.testing.assert_array_equal(pair.last['flipped'], pair.last['plain'])
+
+
 def _label_file(path, names=NAMES):
     rng = np.random.default_rng(0)
     anns = []
