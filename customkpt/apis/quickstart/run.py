@@ -153,8 +153,9 @@ def _report(plan: RunPlan, cfg_options: dict | None) -> list[str]:
     if flip_knobs(names, (cfg_options or {}).get('flip_pairs', meta.flip_pairs)):
         lines.append('no horizontal flips, in training or in the test (flip_prob = 0.0 and '
                      'flip_test = False at the top of the config): a flip would move the points '
-                     'named for a side to the other side under the same names; with flip_pairs '
-                     'set, flip_prob = 0.5 and flip_test = True bring them back')
+                     'named for a side to the other side under the same names. Where the '
+                     'animals face both ways, set flip_pairs, flip_prob = 0.5 and flip_test = '
+                     'True to flip with the pairs (docs/training.md)')
     if plan.model == 'hrnet-cpu':
         lines.append('note: for more accuracy at about ten times the time, --model rtmpose-s '
                      '(mouse projects: 1.9 / 10.0 px against 2.8 / 12.8; docs/models.md)')
