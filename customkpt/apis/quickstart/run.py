@@ -158,7 +158,7 @@ def _report(plan: RunPlan, cfg_options: dict | None) -> list[str]:
                      'True to flip with the pairs (docs/training.md)')
     if plan.model == 'hrnet-cpu':
         lines.append('note: for more accuracy at about ten times the time, --model rtmpose-s '
-                     '(mouse projects: 1.9 / 10.0 px against 2.8 / 12.8; docs/models.md)')
+                     '(mouse projects: 1.9 / 10.6 px against 2.8 / 11.0; docs/models.md)')
     scratch = RECIPES[plan.model].scratch_iterations
     if (scratch and not starts_from_weights(cfg_options)
             and plan.schedule.iterations < scratch):
