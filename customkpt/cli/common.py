@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import gc
 import os
 import sys
 from pathlib import Path
@@ -137,4 +138,8 @@ def run_loop(cfg: Any, launcher: str, loop: str) -> Any:
     try:
         return getattr(runner, loop)()
     finally:
+        # The DDP wrapper keeps the process group (and gloo's worker threads)
+        # alive; freed only at interpreter exit they can abort the process.
+        del runner
+        gc.collect()
         close_process_group()
