@@ -71,9 +71,9 @@ class FlipPairPredictor:
         self.inner = TopdownPredictor(model, batch_size=batch_size)
         self.meta = self.inner.meta
         self.last: dict[str, np.ndarray] | None = None
-        table = self.meta.get('flip_indices')
         if not self.mirror:
             return
+        table = self.meta.get('flip_indices')
         if table is None:
             raise ValueError('the model has no flip table (dataset_meta["flip_indices"]): '
                              'load it with init_model from a trained checkpoint')

@@ -123,8 +123,8 @@ def prepare_run(data: str | Path, model: str | None = None, work_dir: str | Path
     schedule = size_schedule(facts.num_instances, facts.median_aspect, recipe,
                              RECIPES[model].bytes_per_sample, epochs, memory,
                              batch=(cfg_options or {}).get('batch_size'), epochs_from=epochs_from)
-    definition = dict(facts.definition)     # flip pairs given as an option decide the flips
-    definition['flip_pairs'] = (cfg_options or {}).get('flip_pairs', definition['flip_pairs'])
+    definition = dict(facts.definition,
+                      flip_pairs=_run_flip_pairs(facts.definition['flip_pairs'], cfg_options))
     text = render_child(model, recipe, prepared, definition, schedule)
     build_run_config(text, work, cfg_options)          # resolves and checks it
     config = work.resolve() / CONFIG_NAME
@@ -135,6 +135,12 @@ def prepare_run(data: str | Path, model: str | None = None, work_dir: str | Path
                    replace(prepared, train_coco=None), facts, schedule)
     plan.lines = _report(plan, cfg_options)
     return plan
+
+
+def _run_flip_pairs(pairs: Any, cfg_options: dict | None) -> Any:
+    """The flip pairs that decide the run's flips: ``flip_pairs`` in
+    ``--cfg-options`` over the data's ``pairs``."""
+    return (cfg_options or {}).get('flip_pairs', pairs)
 
 
 def _report(plan: RunPlan, cfg_options: dict | None) -> list[str]:
@@ -150,7 +156,7 @@ def _report(plan: RunPlan, cfg_options: dict | None) -> list[str]:
     unpaired = unpaired_side_note(names, meta.flip_pairs, where=f'{plan.config} (the knob at its top)')
     if unpaired:
         lines.append(f'note: {unpaired}')
-    if flip_knobs(names, (cfg_options or {}).get('flip_pairs', meta.flip_pairs)):
+    if flip_knobs(names, _run_flip_pairs(meta.flip_pairs, cfg_options)):
         lines.append('no horizontal flips, in training or in the test (flip_prob = 0.0 and '
                      'flip_test = False at the top of the config): a flip would move the points '
                      'named for a side to the other side under the same names. Where the '
